@@ -1,0 +1,97 @@
+"""``python -m analysis models list|add|show|build-demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from analysis.cli.output import add_json_option, emit, parse_range, progress
+from analysis.datasets import DatasetRole
+from analysis.registry import ModelRecord, ModelRegistry, RegisterModelSpec
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    models = subparsers.add_parser("models", help="register, list and inspect models")
+    verbs = models.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    listing = verbs.add_parser("list", help="list registered models with their layers")
+    add_json_option(listing)
+    listing.set_defaults(handler=run_list)
+
+    add = verbs.add_parser("add", help="register a .keras, .h5 or SavedModel model (a new revision if it changed)")
+    add.add_argument("path", help="the model file or SavedModel folder")
+    add.add_argument("--id", required=True, dest="model_id", help="a short id (slug), e.g. my-cnn")
+    add.add_argument("--data", help=".npz with x, y (optional split, feature_names, meta_<column>)")
+    add.add_argument("--members", help=".npz of training members (for privacy audits)")
+    add.add_argument("--nonmembers", help=".npz of held-out non-members (for privacy audits)")
+    add.add_argument("--input-range", help="value range the model expects, LO,HI (default: inferred)")
+    add.add_argument("--trust-model-code", action="store_true", help="allow Lambda layers and custom objects")
+    add_json_option(add)
+    add.set_defaults(handler=run_add)
+
+    show = verbs.add_parser("show", help="show one model: revisions, layers, datasets")
+    show.add_argument("model_id")
+    add_json_option(show)
+    show.set_defaults(handler=run_show)
+
+    demo = verbs.add_parser("build-demo", help="build and register the demo models (offline, deterministic)")
+    demo.add_argument("--if-missing", action="store_true", help="skip models that are already registered")
+    demo.add_argument("--seed", type=int, default=0)
+    add_json_option(demo)
+    demo.set_defaults(handler=run_build_demo)
+
+
+def _describe(record: ModelRecord) -> str:
+    summary = record.current.summary
+    lines = [
+        f"{record.model_id}  rev {record.current.short}  {summary.format.value}  input {list(summary.input_shape)} "
+        f"in [{summary.input_range[0]:g}, {summary.input_range[1]:g}]  output {summary.output_kind} "
+        f"{list(summary.output_shape)}  {summary.parameter_count:,} parameters"
+    ]
+    lines += [f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {layer.units} units" for layer in summary.layers]
+    lines += [f"    data[{d.role.value}]: {d.path} ({d.n_examples} examples)" for d in record.datasets]
+    return "\n".join(lines)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    records = ModelRegistry().list()
+    human = "\n".join(_describe(r) for r in records) or "no models registered; try: python -m analysis models build-demo"
+    emit({"models": [r.to_dict() for r in records]}, args.json, human)
+    return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    datasets = {
+        role: Path(path)
+        for role, path in (
+            (DatasetRole.DATA, args.data),
+            (DatasetRole.MEMBERS, args.members),
+            (DatasetRole.NONMEMBERS, args.nonmembers),
+        )
+        if path
+    }
+    spec = RegisterModelSpec(
+        path=Path(args.path),
+        model_id=args.model_id,
+        datasets=datasets,
+        trust_model_code=args.trust_model_code,
+        input_range=parse_range(args.input_range) if args.input_range else None,
+    )
+    record = ModelRegistry().register(spec)
+    emit(record.to_dict(), args.json, "registered\n" + _describe(record))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    record = ModelRegistry().get(args.model_id)
+    revisions = "\n".join(f"    revision {r.short} registered {r.registered_at} from {r.path}" for r in record.revisions)
+    emit(record.to_dict(), args.json, _describe(record) + "\n" + revisions)
+    return 0
+
+
+def run_build_demo(args: argparse.Namespace) -> int:
+    from analysis.demo.build import build_demo_models
+
+    records = build_demo_models(seed=args.seed, if_missing=args.if_missing, report=progress)
+    emit({"models": [r.to_dict() for r in records]}, args.json, "\n".join(_describe(r) for r in records))
+    return 0

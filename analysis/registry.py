@@ -1,0 +1,279 @@
+"""The model registry: which models Loupe knows, their revisions and linked datasets.
+
+State lives in ``<LOUPE_HOME>/registry.sqlite3`` (SQLite in WAL mode: many concurrent
+readers, one writer at a time, each call in its own connection, so it is safe from
+Streamlit's threads and from several processes). A model's identity is the SHA-256 of its
+file (or SavedModel folder); registering changed content under the same id adds a
+revision and makes it current. Old revisions stay addressable by hash prefix while the
+file they were registered from still holds that content.
+
+Listing and reading the registry never imports TensorFlow; only ``register`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analysis.datasets import DatasetInfo, DatasetRole, inspect_dataset
+from analysis.errors import AnalysisInputError, describe_choices
+from analysis.hashing import sha256_path
+from analysis.model_files import ModelSummary, detect_format
+from analysis.paths import loupe_home
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    id TEXT PRIMARY KEY, current_revision TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revisions (
+    model_id TEXT NOT NULL, revision TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, trusted INTEGER NOT NULL,
+    summary TEXT NOT NULL, registered_at TEXT NOT NULL, PRIMARY KEY (model_id, revision));
+CREATE TABLE IF NOT EXISTS datasets (
+    model_id TEXT NOT NULL, role TEXT NOT NULL, info TEXT NOT NULL, linked_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, role));
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterModelSpec:
+    """What to register: a model file, a short id, and optionally datasets to link.
+
+    ``datasets`` maps a role to a ``.npz`` path; ``input_range`` overrides the value range
+    Loupe infers from the model; ``trust_model_code`` allows Lambda layers and custom objects.
+    """
+
+    path: Path
+    model_id: str
+    datasets: Mapping[DatasetRole, Path] = field(default_factory=dict)
+    trust_model_code: bool = False
+    input_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not _SLUG.match(self.model_id):
+            raise AnalysisInputError(
+                f"model id {self.model_id!r} is not valid: use 1-63 lowercase letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit (e.g. 'shapes-cnn')"
+            )
+        if self.input_range is not None and not self.input_range[0] < self.input_range[1]:
+            raise AnalysisInputError(f"input range {self.input_range!r} must be LO,HI with LO < HI")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevisionRecord:
+    """One registered content of a model: its hash, file, format and summary."""
+
+    model_id: str
+    revision: str
+    path: str
+    registered_at: str
+    trusted: bool
+    summary: ModelSummary
+    size_bytes: int
+    mtime_ns: int
+
+    @property
+    def short(self) -> str:
+        return self.revision[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "path": self.path,
+            "registered_at": self.registered_at,
+            "trusted": self.trusted,
+            **self.summary.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRecord:
+    """A registered model: its current revision, all revisions (newest first) and datasets."""
+
+    model_id: str
+    current: RevisionRecord
+    revisions: tuple[RevisionRecord, ...]
+    datasets: tuple[DatasetInfo, ...]
+
+    def dataset(self, role: DatasetRole) -> DatasetInfo | None:
+        return next((d for d in self.datasets if d.role is role), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``models list`` JSON entry documented in the README."""
+        current = self.current.to_dict()
+        return {
+            "id": self.model_id,
+            **current,
+            "revisions": [{"revision": r.revision, "registered_at": r.registered_at, "path": r.path} for r in self.revisions],
+            "datasets": [d.to_dict() for d in self.datasets],
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ModelRegistry:
+    """The registry under a Loupe home folder (default: :func:`analysis.paths.loupe_home`)."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = Path(home) if home is not None else loupe_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.database = self.home / "registry.sqlite3"
+        with self._connect() as connection:
+            connection.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.database, timeout=30.0, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            yield connection
+        finally:
+            connection.close()
+
+    # -- writing -----------------------------------------------------------------------
+    def register(self, spec: RegisterModelSpec) -> ModelRecord:
+        """Register ``spec.path`` under ``spec.model_id`` (a new revision if its content changed)."""
+        from analysis.model_loading import describe_model, load_keras_model
+
+        path = Path(spec.path).expanduser().resolve()
+        model_format = detect_format(path)
+        model = load_keras_model(path, trust_model_code=spec.trust_model_code)
+        summary = describe_model(model, model_format)
+        if spec.input_range is not None:
+            summary = ModelSummary.from_dict(
+                {**summary.to_dict(), "input_range": list(spec.input_range), "input_range_source": "set by the user"}
+            )
+        infos = [inspect_dataset(p, role, input_shape=summary.input_shape) for role, p in spec.datasets.items()]
+        revision = sha256_path(path)
+        stat = path.stat()
+        now = _now()
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(
+                "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
+                "path=excluded.path, size_bytes=excluded.size_bytes, mtime_ns=excluded.mtime_ns, "
+                "trusted=excluded.trusted, summary=excluded.summary",
+                (spec.model_id, revision, str(path), model_format.value, stat.st_size, stat.st_mtime_ns,
+                 int(spec.trust_model_code), json.dumps(summary.to_dict()), now),
+            )
+            connection.execute(
+                "INSERT INTO models VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "current_revision=excluded.current_revision, updated_at=excluded.updated_at",
+                (spec.model_id, revision, now, now),
+            )
+            for info in infos:
+                self._store_dataset(connection, spec.model_id, info)
+            connection.execute("COMMIT")
+        return self.get(spec.model_id)
+
+    def link_dataset(self, model_id: str, role: DatasetRole, path: Path) -> DatasetInfo:
+        """Link (or replace) the dataset of ``role`` for a registered model."""
+        record = self.get(model_id)
+        info = inspect_dataset(Path(path).expanduser(), role, input_shape=record.current.summary.input_shape)
+        with self._connect() as connection:
+            self._store_dataset(connection, model_id, info)
+        return info
+
+    @staticmethod
+    def _store_dataset(connection: sqlite3.Connection, model_id: str, info: DatasetInfo) -> None:
+        connection.execute(
+            "INSERT INTO datasets VALUES (?,?,?,?) ON CONFLICT(model_id, role) DO UPDATE SET "
+            "info=excluded.info, linked_at=excluded.linked_at",
+            (model_id, info.role.value, json.dumps(info.to_dict()), _now()),
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def ids(self) -> list[str]:
+        with self._connect() as connection:
+            return [row[0] for row in connection.execute("SELECT id FROM models ORDER BY id")]
+
+    def list(self) -> list[ModelRecord]:
+        return [self.get(model_id) for model_id in self.ids()]
+
+    def get(self, model_id: str) -> ModelRecord:
+        """The record for ``model_id``; AnalysisInputError naming the known ids otherwise."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT current_revision FROM models WHERE id=?", (model_id,)).fetchone()
+            if row is None:
+                raise AnalysisInputError(
+                    f"unknown model {model_id!r}; registered models are {describe_choices(self.ids())}"
+                )
+            revisions = [
+                self._revision(model_id, r)
+                for r in connection.execute(
+                    "SELECT revision, path, registered_at, trusted, summary, size_bytes, mtime_ns FROM revisions "
+                    "WHERE model_id=? ORDER BY registered_at DESC, rowid DESC",
+                    (model_id,),
+                )
+            ]
+            datasets = [
+                DatasetInfo.from_dict(json.loads(info))
+                for (info,) in connection.execute("SELECT info FROM datasets WHERE model_id=? ORDER BY role", (model_id,))
+            ]
+        current = next(r for r in revisions if r.revision == row[0])
+        return ModelRecord(model_id=model_id, current=current, revisions=tuple(revisions), datasets=tuple(datasets))
+
+    @staticmethod
+    def _revision(model_id: str, row: tuple) -> RevisionRecord:
+        revision, path, registered_at, trusted, summary, size_bytes, mtime_ns = row
+        return RevisionRecord(
+            model_id=model_id, revision=revision, path=path, registered_at=registered_at, trusted=bool(trusted),
+            summary=ModelSummary.from_dict(json.loads(summary)), size_bytes=size_bytes, mtime_ns=mtime_ns,
+        )
+
+    def resolve(self, model_id: str, revision_prefix: str | None = None) -> RevisionRecord:
+        """The current revision, or the one whose hash starts with ``revision_prefix``.
+
+        Raises AnalysisInputError when the prefix matches none or several revisions, and
+        when the revision's file is gone or now holds other content.
+        """
+        record = self.get(model_id)
+        if not revision_prefix:
+            return record.current
+        prefix = revision_prefix.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
+            raise AnalysisInputError(
+                f"revision {revision_prefix!r} is not a hash prefix (4-64 hex digits); "
+                f"revisions of {model_id!r} are {describe_choices(r.short for r in record.revisions)}"
+            )
+        matches = [r for r in record.revisions if r.revision.startswith(prefix)]
+        if not matches:
+            raise AnalysisInputError(
+                f"model {model_id!r} has no revision {revision_prefix!r}; "
+                f"its revisions are {describe_choices(r.short for r in record.revisions)} (current {record.current.short})"
+            )
+        if len(matches) > 1:
+            raise AnalysisInputError(
+                f"revision prefix {revision_prefix!r} is ambiguous for {model_id!r}: "
+                f"it matches {describe_choices(r.short for r in matches)}"
+            )
+        check_revision_available(matches[0])
+        return matches[0]
+
+
+def check_revision_available(revision: RevisionRecord) -> None:
+    """Raise AnalysisInputError if the revision's file is gone or no longer holds it."""
+    path = Path(revision.path)
+    if not path.exists():
+        raise AnalysisInputError(
+            f"revision {revision.short} of {revision.model_id!r} is no longer available: "
+            f"its file {revision.path!r} is gone"
+        )
+    stat = path.stat()
+    if path.is_file() and (stat.st_size, stat.st_mtime_ns) == (revision.size_bytes, revision.mtime_ns):
+        return
+    if sha256_path(path) != revision.revision:
+        raise AnalysisInputError(
+            f"revision {revision.short} of {revision.model_id!r} is no longer available: "
+            f"its file {revision.path!r} now holds different content"
+        )
