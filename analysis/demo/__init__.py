@@ -1,0 +1,1 @@
+"""Demo model organisms Loupe builds itself, offline and deterministically from a seed."""

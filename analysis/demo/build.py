@@ -1,0 +1,126 @@
+"""Build, save and register the three demo models, deterministically and offline.
+
+Builds are cached on disk under ``<build root>/<code hash>-seed<seed>/``, where the code
+hash covers this package's source and the Keras version: the same code and seed reuse the
+same files (and so the same revision hashes), a change to a generator or a trainer
+rebuilds. The build root is ``LOUPE_DEMO_BUILD_DIR`` (default ``<LOUPE_HOME>/demo-builds``).
+A build is written to a temporary folder and renamed into place when complete, under a
+file lock, so concurrent builders never see half a build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analysis.datasets import DatasetRole
+from analysis.paths import loupe_home
+from analysis.registry import ModelRecord, ModelRegistry, RegisterModelSpec
+
+DEMO_IDS = ("shapes-cnn", "shapes-cnn-memorizer", "credit-mlp")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoConfig:
+    """Sizes and epochs of the demo builds; ``tiny()`` is for tests of the builder itself."""
+
+    shapes_train: int = 8000
+    shapes_test: int = 2000
+    shapes_epochs: int = 8
+    memorizer_members: int = 500
+    memorizer_epochs: int = 80
+    credit_rows: int = 20000
+    credit_epochs: int = 12
+
+    @classmethod
+    def tiny(cls) -> DemoConfig:
+        return cls(shapes_train=64, shapes_test=32, shapes_epochs=1, memorizer_members=32, memorizer_epochs=2,
+                   credit_rows=256, credit_epochs=1)
+
+
+def builder_code_hash() -> str:
+    """Hash of the demo package's source files and the Keras version."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(metadata.version("keras").encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def demo_build_root() -> Path:
+    configured = os.environ.get("LOUPE_DEMO_BUILD_DIR")
+    return Path(configured).expanduser() if configured else loupe_home() / "demo-builds"
+
+
+def build_demo_models(
+    *,
+    seed: int = 0,
+    config: DemoConfig | None = None,
+    registry: ModelRegistry | None = None,
+    if_missing: bool = False,
+    report: Callable[[str], None] = print,
+) -> list[ModelRecord]:
+    """Build (or reuse) the demo models and register them; returns their records."""
+    config = config or DemoConfig()
+    registry = registry or ModelRegistry()
+    tag = "tiny-" if config != DemoConfig() else ""
+    folder = demo_build_root() / f"{tag}{builder_code_hash()}-seed{seed}"
+    if if_missing and _all_registered_from(registry, folder):
+        report("demo models already registered; nothing to do")
+        return [registry.get(model_id) for model_id in DEMO_IDS]
+    _ensure_built(folder, seed=seed, config=config, report=report)
+    records = []
+    for model_id in DEMO_IDS:
+        model_folder = folder / model_id
+        datasets = {DatasetRole(p.stem): p for p in sorted(model_folder.glob("*.npz"))}
+        report(f"registering {model_id}")
+        records.append(registry.register(RegisterModelSpec(path=model_folder / "model.keras", model_id=model_id,
+                                                           datasets=datasets)))
+    return records
+
+
+def _all_registered_from(registry: ModelRegistry, folder: Path) -> bool:
+    known = set(registry.ids())
+    return all(
+        model_id in known and Path(registry.get(model_id).current.path) == (folder / model_id / "model.keras").resolve()
+        for model_id in DEMO_IDS
+    ) and (folder / "COMPLETE").exists()
+
+
+def _ensure_built(folder: Path, *, seed: int, config: DemoConfig, report: Callable[[str], None]) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / ".build.lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if (folder / "COMPLETE").exists():
+            report(f"reusing demo build {folder}")
+            return
+        staging = folder.with_name(folder.name + f".partial-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        started = time.perf_counter()
+        from analysis.demo.train import train_credit_mlp, train_shapes_cnn, train_shapes_memorizer
+
+        report(f"building demo models into {folder} (seed {seed}); this takes a few minutes once")
+        train_shapes_cnn(staging / "shapes-cnn", seed=seed, config=config, report=report)
+        train_shapes_memorizer(staging / "shapes-cnn-memorizer", seed=seed, config=config, report=report)
+        train_credit_mlp(staging / "credit-mlp", seed=seed, config=config, report=report)
+        (staging / "COMPLETE").write_text(f"built in {time.perf_counter() - started:.1f} s\n")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+        report(f"demo models built in {time.perf_counter() - started:.1f} s")
+
+
+def weights_hash(model: object) -> str:
+    """SHA-256 over a Keras model's weights, for determinism checks."""
+    digest = hashlib.sha256()
+    for array in model.get_weights():  # type: ignore[attr-defined]
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

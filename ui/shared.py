@@ -1,0 +1,60 @@
+"""The one place for cached resources shared by pages, and for showing user errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import streamlit as st
+
+from analysis.errors import AnalysisInputError
+from analysis.registry import ModelRecord, ModelRegistry
+
+T = TypeVar("T")
+
+
+@st.cache_resource
+def get_registry() -> ModelRegistry:
+    """One registry object per server (it opens a SQLite connection per call: thread-safe)."""
+    return ModelRegistry()
+
+
+def list_models() -> list[ModelRecord]:
+    return get_registry().list()
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show AnalysisInputError as ``st.error`` and stop the page; anything else is a bug."""
+    try:
+        yield
+    except AnalysisInputError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+
+
+def model_picker(query_key: str = "model") -> ModelRecord | None:
+    """A model selector bound to ``?model=``; returns None (with a hint) when none is registered."""
+    registry = get_registry()
+    ids = registry.ids()
+    if not ids:
+        st.info("No models are registered yet. Run `make run` (it builds the demo models) or add one on the Models page.")
+        st.page_link("ui/pages/models.py", label="Go to Models", icon=":material/deployed_code:")
+        return None
+    wanted = st.query_params.get(query_key)
+    if wanted is not None and wanted not in ids:
+        with user_errors():
+            registry.get(wanted)  # raises, naming the registered models
+    index = ids.index(wanted) if wanted in ids else 0
+    chosen = st.selectbox("Model", ids, index=index)
+    if chosen != wanted:
+        st.query_params[query_key] = chosen
+    return registry.get(chosen)
+
+
+def call_or_error(function: Callable[[], T]) -> T:
+    """Run ``function``; a user error becomes ``st.error`` and stops the page."""
+    with user_errors():
+        return function()
+    raise AssertionError("unreachable")  # pragma: no cover  (st.stop raises)
