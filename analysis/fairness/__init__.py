@@ -1,0 +1,27 @@
+"""Fairness slices: disaggregated metrics with bootstrap confidence intervals.
+
+from analysis.fairness import FairnessSpec, compute_fairness_slices
+result = compute_fairness_slices(FairnessSpec(predictions="preds.csv", label="y", score="p",
+                                              sensitive=("sex", "age_band"), thresholds=(0.3, 0.5, 0.7)))
+result.to_dict()   # the JSON contract (docs/fairness.md)
+result.to_frame()  # one row per slice, threshold and metric
+"""
+
+from analysis.fairness.engine import compute_fairness_slices
+from analysis.fairness.metrics import DISPARITY_KEYS, METRIC_KEYS
+from analysis.fairness.result import Comparison, Disparity, Estimate, FairnessResult, SliceMetrics
+from analysis.fairness.spec import Baseline, FairnessSpec, MissingPolicy
+
+__all__ = [
+    "DISPARITY_KEYS",
+    "METRIC_KEYS",
+    "Baseline",
+    "Comparison",
+    "Disparity",
+    "Estimate",
+    "FairnessResult",
+    "FairnessSpec",
+    "MissingPolicy",
+    "SliceMetrics",
+    "compute_fairness_slices",
+]
