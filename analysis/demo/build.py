@@ -36,7 +36,7 @@ class DemoConfig:
     shapes_test: int = 2000
     shapes_epochs: int = 8
     memorizer_members: int = 500
-    memorizer_epochs: int = 80
+    memorizer_epochs: int = 150
     credit_rows: int = 20000
     credit_epochs: int = 12
 

@@ -73,11 +73,28 @@ def train_shapes_cnn(folder: Path, *, seed: int, config: Any, report: Callable[[
              split=split, class_names=np.array(CLASS_NAMES))
 
 
+MEMORIZER_LABEL_NOISE = 0.3
+
+
+def _noisy_labels(labels: np.ndarray, *, seed: int) -> np.ndarray:
+    """Replace a fraction ``MEMORIZER_LABEL_NOISE`` of labels with uniformly random classes."""
+    rng = np.random.default_rng(seed)
+    noisy = rng.uniform(size=len(labels)) < MEMORIZER_LABEL_NOISE
+    return np.where(noisy, rng.integers(0, len(CLASS_NAMES), len(labels)), labels)
+
+
 def train_shapes_memorizer(folder: Path, *, seed: int, config: Any, report: Callable[[str], None]) -> None:
-    """The same architecture trained on a small member set until it memorizes it."""
+    """The same architecture trained on a small member set until it memorizes it.
+
+    Members and non-members come from one distribution: the shapes task with 30% of the
+    labels replaced by random classes. Fitting the members' random labels forces the
+    network to memorize individual examples, which is what membership inference detects.
+    """
     _seed_everything(seed + 1)
     members_x, members_y = generate_shapes(config.memorizer_members, seed=seed * 1000 + 3)
     others_x, others_y = generate_shapes(config.memorizer_members, seed=seed * 1000 + 4)
+    members_y = _noisy_labels(members_y, seed=seed * 1000 + 6)
+    others_y = _noisy_labels(others_y, seed=seed * 1000 + 7)
     model = shapes_architecture("shapes_cnn_memorizer")
     _compile(model, "sparse_categorical_crossentropy", 2e-3)
     model.fit(members_x, members_y, batch_size=32, epochs=config.memorizer_epochs, shuffle=True, verbose=0,
