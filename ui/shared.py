@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import streamlit as st
 
 from analysis.errors import AnalysisInputError
+from analysis.paths import loupe_home
 from analysis.registry import ModelRecord, ModelRegistry
 
 T = TypeVar("T")
 
 
 @st.cache_resource
+def _registry_at(home: str) -> ModelRegistry:
+    return ModelRegistry(Path(home))
+
+
 def get_registry() -> ModelRegistry:
-    """One registry object per server (it opens a SQLite connection per call: thread-safe)."""
-    return ModelRegistry()
+    """One registry object per Loupe home (it opens a SQLite connection per call: thread-safe)."""
+    return _registry_at(str(loupe_home()))
 
 
 def list_models() -> list[ModelRecord]:
