@@ -18,6 +18,7 @@ from analysis.errors import AnalysisInputError
 COMMAND_MODULES = (
     "analysis.cli.models",
     "analysis.cli.records",
+    "analysis.cli.card",
 )
 
 EXIT_BAD_INPUT = 2

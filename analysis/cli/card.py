@@ -1,0 +1,66 @@
+"""``python -m analysis card``: generate a model card in JSON, HTML, Markdown or HF README form."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from analysis.cli.output import progress
+from analysis.model_card import (
+    CardFieldStore,
+    CardFormat,
+    ModelCardSpec,
+    build_model_card,
+    load_fields_yaml,
+    render_card,
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    card = subparsers.add_parser(
+        "card",
+        help="generate a model card from the registry, stored records and written fields",
+        description=(
+            "Generate a model card (Model Card Toolkit schema v0.0.2) for a registered model. "
+            "Fields given with --fields are saved for the model's revision and reused next time."
+        ),
+    )
+    card.add_argument("--model", required=True, dest="model_id", help="registered model id")
+    card.add_argument("--format", required=True, choices=[f.value for f in CardFormat], help="json, html, md or hf")
+    card.add_argument("--out", required=True, help="output file ('-' for standard output)")
+    card.add_argument("--fields", help="YAML with the qualitative fields (model_details.overview, ...)")
+    card.add_argument("--records", help="record ids to cite, comma-separated (default: latest fairness and privacy)")
+    card.add_argument("--revision", help="revision hash prefix (default: the current revision)")
+    card.set_defaults(handler=run_card)
+
+
+def _write(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, target)
+
+
+def run_card(args: argparse.Namespace) -> int:
+    fields = load_fields_yaml(Path(args.fields)) if args.fields else None
+    records = tuple(args.records.split(",")) if args.records is not None else None
+    spec = ModelCardSpec(model_id=args.model_id, revision=args.revision, record_ids=records, fields=fields)
+    card = build_model_card(spec)  # validates fields and the schema before anything is saved or written
+    if fields is not None:
+        CardFieldStore().save(card.model_id, card.revision, fields)
+    text = render_card(card, CardFormat(args.format))
+    _write(args.out, text)
+    cited = ", ".join(card.record_ids) or "no records"
+    message = f"wrote {args.format} card for {card.model_id} (revision {card.revision[:12]}, citing {cited})"
+    if args.out == "-":
+        progress(message)
+    else:
+        print(f"{message} to {args.out} ({len(text.encode('utf-8')):,} bytes)")
+    return 0
