@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.fairness.bootstrap import BootstrapSamples, percentile_interval, resample_slice_metrics
-from analysis.fairness.estimates import auc_metric_frame, confusion_table, threshold_metric_frame
+from analysis.fairness.estimates import confusion_table, slice_auc, threshold_metric_frame
 from analysis.fairness.layout import (
     ScoreBins,
     SliceLayout,
@@ -158,26 +157,21 @@ def _point_estimates(
     for key in ("count", "fdr", "for"):
         values[..., METRIC_KEYS.index(key)] = own[key]
     table = confusion_table(layout, *confusion_at_thresholds(counts, bins.threshold_bins))
-    sensitive = pd.DataFrame({c: data.sensitive[c] for c in layout.columns}) if not data.is_prediction else None
-    auc = METRIC_KEYS.index("auc")
     for number, (grouping, members) in enumerate(layout.groupings.items()):
         frame = threshold_metric_frame(table, grouping)
-        auc_frame = (
-            auc_metric_frame(data.y_true, data.scores, sensitive[list(grouping)]) if sensitive is not None else None
-        )
         if number == 0:  # the overall values, from the first grouping's frame
             for t in range(n_thresholds):
                 for metric, value in frame.overall.loc[t].items():
                     values[0, t, METRIC_KEYS.index(metric)] = value
-            if auc_frame is not None:
-                values[0, :, auc] = auc_frame.overall["auc"]
         for s in members:
-            key = layout.slices[s].values
             for t in range(n_thresholds):
-                for metric, value in frame.by_group.loc[(t, *key)].items():
+                for metric, value in frame.by_group.loc[(t, *layout.slices[s].values)].items():
                     values[s, t, METRIC_KEYS.index(metric)] = value
-            if auc_frame is not None:
-                values[s, :, auc] = auc_frame.by_group["auc"].loc[key if len(key) > 1 else key[0]]
+    if not data.is_prediction:
+        auc = METRIC_KEYS.index("auc")
+        values[0, :, auc] = slice_auc(data.y_true, data.scores)
+        for s in range(1, len(layout.slices)):
+            values[s, :, auc] = slice_auc(data.y_true, data.scores, layout.membership[s][layout.cell_of_row] > 0)
     # Where a denominator is zero some libraries return 0: the counts decide what is undefined.
     for metric in COUNT_METRICS:
         values[..., METRIC_KEYS.index(metric)] = np.where(

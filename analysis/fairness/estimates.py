@@ -27,6 +27,8 @@ from fairlearn.metrics import (
 from analysis.fairness.layout import SliceLayout
 
 THRESHOLD_COLUMN = "_threshold"
+# fairlearn has no AUC of its own (a MetricFrame would call scikit-learn's per group, after a slow
+# per-row regrouping of a million raw rows); Loupe calls scikit-learn's roc_auc_score per slice.
 
 
 def base_rate(y_true, y_pred, sample_weight=None) -> float:
@@ -99,6 +101,8 @@ def threshold_metric_frame(table: pd.DataFrame, grouping: Sequence[str]) -> Metr
     )
 
 
-def auc_metric_frame(y_true: np.ndarray, scores: np.ndarray, sensitive: pd.DataFrame) -> MetricFrame:
-    """fairlearn's MetricFrame of AUC on the raw rows, by the columns of ``sensitive``."""
-    return MetricFrame(metrics={"auc": auc}, y_true=y_true, y_pred=scores, sensitive_features=sensitive)
+def slice_auc(y_true: np.ndarray, scores: np.ndarray, rows: np.ndarray | None = None) -> float:
+    """scikit-learn's ROC AUC of the rows selected by the boolean mask ``rows`` (all rows if None)."""
+    if rows is not None:
+        y_true, scores = y_true[rows], scores[rows]
+    return auc(y_true, scores)

@@ -164,15 +164,16 @@ def check_scores(values: Any, *, column: str) -> np.ndarray:
 
 def sensitive_values(values: Any, *, column: str, missing: MissingPolicy) -> np.ndarray:
     """A sensitive column as strings ``[n]``; missing values refused or labelled '(missing)'."""
-    series = pd.Series(np.asarray(values), dtype=object)
-    absent = series.isna().to_numpy() | series.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy()
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values), dtype=object), use_na_sentinel=True)
+    rendered = np.array([_render_value(v) for v in uniques] + [MISSING_LABEL], dtype=object)
+    blank = np.flatnonzero([not text.strip() for text in rendered[:-1]])
+    codes = np.where(np.isin(codes, blank), -1, codes)  # empty strings count as missing
+    absent = codes < 0
     if absent.any() and missing is MissingPolicy.REFUSE:
         raise AnalysisInputError(
             MISSING_SENSITIVE.format(column=column, count=int(absent.sum()), row=int(np.flatnonzero(absent)[0]))
         )
-    rendered = series.map(_render_value).to_numpy(dtype=object)
-    rendered[absent] = MISSING_LABEL
-    return rendered.astype(str)
+    return rendered[codes].astype(str)  # code -1 picks the last entry, MISSING_LABEL
 
 
 def _render_value(value: Any) -> str:
