@@ -1,0 +1,115 @@
+"""Microscope links: ``?model=&layer=&unit=&rev=&view=`` parsed and checked against the registry.
+
+A link is data from a stranger (a paper, a chat): every field is validated, and a bad one
+raises :class:`BadLinkError`, whose message names the bad value and the valid choices and
+whose ``nearest`` holds the query parameters of the closest page that does exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from analysis.errors import AnalysisInputError, describe_choices
+from analysis.model_files import LayerInfo
+from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
+
+VIEWS = ("channel", "neuron", "negative", "diversity", "deepdream")
+DEFAULT_VIEW = "channel"
+
+
+class BadLinkError(AnalysisInputError):
+    """A link that names something that does not exist; ``nearest`` is a valid page's query."""
+
+    def __init__(self, message: str, nearest: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.nearest = dict(nearest or {})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnitLink:
+    """A resolved link. ``layer``/``unit`` are None for the model and layer pages.
+
+    ``pinned`` is True when the link names a revision; ``stale`` when that revision is not
+    the model's current one (the page then says so and offers the current link).
+    """
+
+    model: ModelRecord
+    revision: RevisionRecord
+    layer: LayerInfo | None = None
+    unit: int | None = None
+    view: str = DEFAULT_VIEW
+    pinned: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def stale(self) -> bool:
+        return self.pinned and self.revision.revision != self.model.current.revision
+
+    def query(self, *, unit: int | None = None, pin: bool | None = None, layer: str | None = None,
+              view: str | None = None) -> dict[str, str]:
+        """Query parameters of this link, or of a neighbour (another unit, layer or view)."""
+        params = {"model": self.model.model_id}
+        layer_name = layer if layer is not None else (self.layer.name if self.layer else None)
+        if layer_name:
+            params["layer"] = layer_name
+            chosen_unit = unit if unit is not None else (self.unit if layer is None else None)
+            if chosen_unit is not None:
+                params["unit"] = str(chosen_unit)
+        if pin if pin is not None else self.pinned:
+            params["rev"] = self.revision.short
+        chosen_view = view or self.view
+        if chosen_view != DEFAULT_VIEW and "unit" in params:
+            params["view"] = chosen_view
+        return params
+
+
+def resolve_unit_link(params: Mapping[str, str], registry: ModelRegistry) -> UnitLink | None:
+    """The page a link addresses; None when it names no model (the index page)."""
+    model_id = (params.get("model") or "").strip()
+    if not model_id:
+        return None
+    ids = registry.ids()
+    if model_id not in ids:
+        raise BadLinkError(f"unknown model {model_id!r}; registered models are {describe_choices(ids)}", {})
+    model = registry.get(model_id)
+    revision_text = (params.get("rev") or "").strip()
+    try:
+        revision = registry.resolve(model_id, revision_text or None)
+    except AnalysisInputError as error:
+        raise BadLinkError(f"{error} — the current revision is {model.current.short}", {"model": model_id}) from error
+    layers = {info.name: info for info in revision.summary.layers}
+    layer_name = params.get("layer")
+    if layer_name is None:
+        return UnitLink(model=model, revision=revision, pinned=bool(revision_text))
+    layer = layers.get(layer_name)
+    if layer is None:
+        raise BadLinkError(
+            f"model {model_id!r} has no layer {layer_name!r}; layers with units are {describe_choices(layers)}",
+            {"model": model_id},
+        )
+    view = (params.get("view") or DEFAULT_VIEW).strip().lower()
+    if view not in VIEWS:
+        raise BadLinkError(f"unknown view {params.get('view')!r}; valid views are {describe_choices(VIEWS)}",
+                           {"model": model_id, "layer": layer.name, **_unit_only(params, layer)})
+    unit_text = params.get("unit")
+    if unit_text is None or view == "deepdream":
+        return UnitLink(model=model, revision=revision, layer=layer, view=view, pinned=bool(revision_text))
+    try:
+        unit = int(str(unit_text).strip())
+    except ValueError as error:
+        raise BadLinkError(
+            f"unit {unit_text!r} is not an integer; layer {layer.name!r} has units 0-{layer.units - 1}",
+            {"model": model_id, "layer": layer.name},
+        ) from error
+    if not 0 <= unit < layer.units:
+        raise BadLinkError(
+            f"unit {unit} is out of range; layer {layer.name!r} has units 0-{layer.units - 1}",
+            {"model": model_id, "layer": layer.name, "unit": str(min(max(unit, 0), layer.units - 1))},
+        )
+    return UnitLink(model=model, revision=revision, layer=layer, unit=unit, view=view, pinned=bool(revision_text))
+
+
+def _unit_only(params: Mapping[str, str], layer: LayerInfo) -> dict[str, str]:
+    unit = params.get("unit")
+    return {"unit": unit} if unit is not None and unit.isdigit() and int(unit) < layer.units else {}

@@ -1,0 +1,72 @@
+"""Background rendering of a whole layer, shared by every session of this server.
+
+One thread per (revision, layer, objective); a second request for a running job joins it.
+Progress lives in memory; results go to the shared result store as each batch finishes, so a
+killed server loses only the batch in flight (and leaves no partial entry).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from analysis.errors import AnalysisInputError
+from analysis.featurevis import RenderSpec
+
+
+@dataclass
+class LayerJob:
+    """A running or finished layer render: progress in [0, 1], a message, an error if it failed."""
+
+    fraction: float = 0.0
+    message: str = "starting"
+    done: bool = False
+    error: str | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+
+@st.cache_resource
+def _jobs() -> tuple[dict[str, LayerJob], threading.Lock]:
+    return {}, threading.Lock()
+
+
+def job_key(spec: RenderSpec) -> str:
+    return f"{spec.model_id}@{spec.revision}:{spec.layer}:{spec.objective.value}:{spec.steps}:{spec.seed}"
+
+
+def layer_job(spec: RenderSpec) -> LayerJob | None:
+    jobs, _ = _jobs()
+    return jobs.get(job_key(spec))
+
+
+def start_layer_job(spec: RenderSpec) -> LayerJob:
+    """Start rendering ``spec`` in a background thread, or return the job already running."""
+    jobs, lock = _jobs()
+    with lock:
+        existing = jobs.get(job_key(spec))
+        if existing is not None and not existing.done:
+            return existing
+        job = LayerJob()
+        jobs[job_key(spec)] = job
+
+    def progress(fraction: float, message: str) -> None:
+        job.fraction, job.message = fraction, message
+
+    def run() -> None:
+        from analysis.featurevis import render_units
+
+        try:
+            render_units(spec, progress=progress)
+            job.fraction, job.message = 1.0, "done"
+        except AnalysisInputError as error:
+            job.error = str(error)
+        except Exception as error:  # noqa: BLE001  (reported on the page; the server keeps running)
+            job.error = f"rendering failed: {type(error).__name__}: {error}"
+        finally:
+            job.done = True
+
+    job.thread = threading.Thread(target=run, name=f"loupe-render-{spec.layer}", daemon=True)
+    job.thread.start()
+    return job
