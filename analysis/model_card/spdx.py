@@ -58,7 +58,9 @@ def canonical_license_id(value: str) -> str:
     known = spdx_identifiers()
     if text.lower() in known:
         return known[text.lower()]
-    close = difflib.get_close_matches(text.lower(), list(known), n=3, cutoff=0.75)
+    prefixed = [k for k in known if k.startswith(text.lower())] if len(text) >= 3 else []
+    close = (prefixed + difflib.get_close_matches(text.lower(), list(known), n=3, cutoff=0.75))[:3]
+    close = list(dict.fromkeys(close))
     hint = f" (did you mean {describe_choices(known[c] for c in close)}?)" if close else ""
     raise AnalysisInputError(UNKNOWN_SPDX_MESSAGE.format(value=value, hint=hint))
 
