@@ -50,14 +50,23 @@ def run_loupe(frame: pd.DataFrame, n_boot: int) -> float:
     from analysis.fairness import FairnessSpec, compute_fairness_slices
 
     spec = FairnessSpec(
-        predictions=frame, label="label", score="score", sensitive=SENSITIVE, intersections=(SENSITIVE,),
-        thresholds=THRESHOLDS, n_bootstrap=n_boot, seed=0, min_slice=30,
+        predictions=frame,
+        label="label",
+        score="score",
+        sensitive=SENSITIVE,
+        intersections=(SENSITIVE,),
+        thresholds=THRESHOLDS,
+        n_bootstrap=n_boot,
+        seed=0,
+        min_slice=30,
     )
     start = time.perf_counter()
     result = compute_fairness_slices(spec)
     elapsed = time.perf_counter() - start
-    print(f"  slices reported: {len(result.slices)} (slice x threshold), too small: {len(result.too_small)}, "
-          f"record {result.record_id}")
+    print(
+        f"  slices reported: {len(result.slices)} (slice x threshold), too small: {len(result.too_small)}, "
+        f"record {result.record_id}"
+    )
     return elapsed
 
 
@@ -71,13 +80,22 @@ def fairlearn_frame_time(frame: pd.DataFrame, grouping: tuple[str, ...], thresho
     start = time.perf_counter()
     MetricFrame(
         metrics={**FAIRLEARN_METRICS, "count": count},
-        y_true=frame["label"].to_numpy(), y_pred=predicted, sensitive_features=frame[list(grouping)],
-        n_boot=n_boot, ci_quantiles=[0.025, 0.975], random_state=0,
+        y_true=frame["label"].to_numpy(),
+        y_pred=predicted,
+        sensitive_features=frame[list(grouping)],
+        n_boot=n_boot,
+        ci_quantiles=[0.025, 0.975],
+        random_state=0,
     )
     # AUC (threshold-free) needs the scores: a second frame, as a fairlearn user would write it.
     MetricFrame(
-        metrics={"auc": auc}, y_true=frame["label"].to_numpy(), y_pred=frame["score"].to_numpy(),
-        sensitive_features=frame[list(grouping)], n_boot=n_boot, ci_quantiles=[0.025, 0.975], random_state=0,
+        metrics={"auc": auc},
+        y_true=frame["label"].to_numpy(),
+        y_pred=frame["score"].to_numpy(),
+        sensitive_features=frame[list(grouping)],
+        n_boot=n_boot,
+        ci_quantiles=[0.025, 0.975],
+        random_state=0,
     )
     return time.perf_counter() - start
 
@@ -92,8 +110,10 @@ def main() -> None:
 
     frame = make_data(args.rows)
     rss_data = peak_rss_mib()
-    print(f"fairness bench: {args.rows:,} rows, columns {', '.join(SENSITIVE)} + full intersection, "
-          f"{len(THRESHOLDS)} thresholds, {args.bootstrap} resamples, {os.cpu_count()} cores")
+    print(
+        f"fairness bench: {args.rows:,} rows, columns {', '.join(SENSITIVE)} + full intersection, "
+        f"{len(THRESHOLDS)} thresholds, {args.bootstrap} resamples, {os.cpu_count()} cores"
+    )
     loupe_seconds = run_loupe(frame, args.bootstrap)
     print(f"Loupe: {loupe_seconds:.1f} s wall, peak RSS {peak_rss_mib():.0f} MiB (data alone {rss_data:.0f} MiB)")
     loupe_points = run_loupe(frame, 0)
@@ -109,10 +129,14 @@ def main() -> None:
         fixed = max(t_low - low * per_resample, 0.0)
         estimate = len(THRESHOLDS) * (fixed + args.bootstrap * per_resample)
         total += estimate
-        print(f"  fairlearn {'*'.join(grouping)}: {per_resample:.2f} s per resample, {fixed:.2f} s fixed, "
-              f"x{len(THRESHOLDS)} thresholds -> {estimate / 60:.1f} min at n_boot={args.bootstrap} (extrapolated)")
-    print(f"fairlearn MetricFrame(n_boot={args.bootstrap}), extrapolated from n_boot={low} and {high}: "
-          f"{total:.0f} s ({total / 3600:.1f} h)")
+        print(
+            f"  fairlearn {'*'.join(grouping)}: {per_resample:.2f} s per resample, {fixed:.2f} s fixed, "
+            f"x{len(THRESHOLDS)} thresholds -> {estimate / 60:.1f} min at n_boot={args.bootstrap} (extrapolated)"
+        )
+    print(
+        f"fairlearn MetricFrame(n_boot={args.bootstrap}), extrapolated from n_boot={low} and {high}: "
+        f"{total:.0f} s ({total / 3600:.1f} h)"
+    )
     print(f"ratio: Loupe is {total / loupe_seconds:.0f}x faster at equal n_boot")
 
 
