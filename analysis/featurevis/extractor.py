@@ -1,0 +1,99 @@
+"""The model up to the layers an objective reads, with lucid's redirected-ReLU warm start.
+
+Lucid overrides the gradient of every ``Relu`` op for the first 16 optimisation steps
+(``lucid/misc/redirected_relu_grad.py``): where a batch item's whole ReLU gradient is zero,
+it lets through the gradient that pushes the pre-activation up, so a unit that is dead on
+the starting image still gets a signal. Keras models call ReLU through layer activations,
+so the extractor is built on a *clone* of the model (the caller's model, possibly shared
+by a server's threads, is never touched) whose ReLU activations are replaced by
+:func:`redirectable_relu`; a ``tf.Variable`` switches the override on and off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import tensorflow as tf
+
+
+def redirectable_relu(redirect: tf.Variable):
+    """A ReLU whose gradient is lucid's redirected gradient while ``redirect`` is true."""
+
+    @tf.custom_gradient
+    def relu(x: tf.Tensor):
+        def grad(upstream: tf.Tensor) -> tf.Tensor:
+            # ``upstream`` is d(loss)/d(output) for a loss being *minimised*: positive pushes x down.
+            relu_grad = tf.where(x < 0.0, tf.zeros_like(upstream), upstream)
+            pushing_lower = tf.logical_and(x < 0.0, upstream > 0.0)
+            redirected = tf.where(pushing_lower, tf.zeros_like(upstream), upstream)
+            batch = tf.shape(upstream)[0]
+            magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+            passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+            result = tf.where(passes, relu_grad, redirected)
+            return tf.cond(redirect, lambda: result, lambda: relu_grad)
+
+        return tf.nn.relu(x), grad
+
+    return relu
+
+
+def _is_plain_relu(function: Any) -> bool:
+    import keras
+
+    return function is keras.activations.relu or getattr(function, "__name__", None) == "relu"
+
+
+@dataclass
+class Extractor:
+    """``model(inputs) -> {layer name: activations}``; ``redirect`` toggles the warm-start gradient."""
+
+    model: Any
+    redirect: tf.Variable
+    relus_redirected: int
+
+    def __call__(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        outputs = self.model(inputs, training=False)
+        return outputs if isinstance(outputs, dict) else {self.model.output_names[0]: outputs}
+
+
+def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
+    """An :class:`Extractor` for ``layer_names`` of a functional or sequential Keras ``model``.
+
+    Falls back to the model's own layers (no redirected ReLU, ``relus_redirected == 0``) when
+    the model cannot be cloned (e.g. a subclassed model).
+    """
+    import keras
+
+    redirect = tf.Variable(False, trainable=False, name="redirect_relu")
+    relu = redirectable_relu(redirect)
+    replaced = 0
+
+    def clone_layer(layer: Any) -> Any:
+        nonlocal replaced
+        clone = layer.__class__.from_config(layer.get_config())
+        if hasattr(clone, "activation") and _is_plain_relu(getattr(clone, "activation", None)):
+            clone.activation = relu
+            replaced += 1
+        elif type(clone).__name__ == "ReLU" and _default_relu_layer(clone):
+            clone.call = lambda inputs, *args, **kwargs: relu(inputs)
+            replaced += 1
+        return clone
+
+    try:
+        source = keras.models.clone_model(model, clone_function=clone_layer)
+        source.set_weights(model.get_weights())
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        source, replaced = model, 0
+    outputs = {name: source.get_layer(name).output for name in layer_names}
+    return Extractor(model=keras.Model(source.inputs, outputs), redirect=redirect, relus_redirected=replaced)
+
+
+def _default_relu_layer(layer: Any) -> bool:
+    config = layer.get_config()
+    return (
+        config.get("max_value") is None
+        and not config.get("negative_slope")
+        and not config.get("threshold")
+    )

@@ -1,0 +1,184 @@
+"""``render_units(spec) -> list[UnitRendering]``: feature visualizations, many units per batch, cached.
+
+TensorFlow is imported only when something has to be rendered: a spec whose units are all
+cached is served from the result store without loading the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+from analysis.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
+from analysis.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
+from analysis.registry import ModelRegistry
+from cache import ResultStore
+
+Progress = Callable[[float, str], None]  # (fraction done in [0, 1], message)
+
+_OPTIMIZERS: OrderedDict[tuple, Any] = OrderedDict()  # compiled steps, reused across calls
+_OPTIMIZERS_LOCK = threading.Lock()
+_MAX_OPTIMIZERS = 4
+
+
+def item_rng(seed: int, unit: int | None, image_index: int) -> np.random.Generator:
+    """The random generator of one batch item: its initial spectrum, then its transforms.
+
+    Derived only from ``(seed, unit, image index)``, so an item renders the same whatever
+    else shares its batch.
+    """
+    return np.random.default_rng([int(seed), 0 if unit is None else int(unit) + 1, int(image_index)])
+
+
+def build_objective(spec: RenderSpec):
+    """The :class:`~analysis.featurevis.objectives.Objective` for a spec's kind (each item's own unit)."""
+    from analysis.featurevis import objectives as o
+
+    layer, kind = spec.layer, spec.objective
+    if kind is ObjectiveKind.CHANNEL:
+        return o.channel(layer)
+    if kind is ObjectiveKind.NEURON:
+        return o.neuron(layer)
+    if kind is ObjectiveKind.NEGATIVE:
+        return -o.channel(layer)
+    if kind is ObjectiveKind.NEGATIVE_NEURON:
+        return -o.neuron(layer)
+    if kind is ObjectiveKind.DIVERSITY:
+        return o.channel(layer) - spec.diversity_weight * o.diversity(layer, spec.diversity_images)
+    if kind is ObjectiveKind.DEEPDREAM:
+        return o.deepdream(layer)
+    return o.direction(layer, spec.direction or ())
+
+
+def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
+    from analysis.featurevis.extractor import build_extractor
+    from analysis.featurevis.optimize import BatchOptimizer
+
+    spec = resolved.spec
+    key = (
+        id(model), resolved.revision.revision, spec.layer, spec.objective, spec.direction, spec.diversity_images,
+        float(spec.diversity_weight), batch, resolved.image_hw, resolved.canvas_hw, float(spec.learning_rate),
+    )
+    with _OPTIMIZERS_LOCK:
+        if key in _OPTIMIZERS:
+            _OPTIMIZERS.move_to_end(key)
+            return _OPTIMIZERS[key]
+    objective = build_objective(spec)
+    optimizer = BatchOptimizer(
+        extractor=build_extractor(model, objective.layers), objective=objective, batch=batch,
+        image_hw=resolved.image_hw, canvas_hw=resolved.canvas_hw, channels=resolved.channels,
+        input_range=resolved.input_range, learning_rate=spec.learning_rate, images_per_unit=spec.images_per_unit,
+    )
+    with _OPTIMIZERS_LOCK:
+        _OPTIMIZERS[key] = optimizer
+        while len(_OPTIMIZERS) > _MAX_OPTIMIZERS:
+            _OPTIMIZERS.popitem(last=False)
+    return optimizer
+
+
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    """``[k, h, w, c]`` in [0, 1] -> uint8 ``[h, k*w, 3]`` (grey inputs repeated to RGB)."""
+    pixels = np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
+    if pixels.shape[-1] == 1:
+        pixels = np.repeat(pixels, 3, axis=-1)
+    return np.concatenate(list(pixels), axis=1)
+
+
+def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | None],
+                  report: Callable[[int, int], None] | None) -> list[UnitRendering]:
+    from analysis.featurevis.param import initial_spectrum
+    from analysis.featurevis.transforms import draw_transforms
+
+    spec, k = resolved.spec, resolved.spec.images_per_unit
+    started = time.perf_counter()
+    spectra, transforms, units = [], [], []
+    for target in targets:
+        for image_index in range(k):
+            rng = item_rng(spec.seed, target, image_index)
+            spectra.append(initial_spectrum(rng, *resolved.image_hw, channels=resolved.channels))
+            transforms.append(draw_transforms(rng, spec.steps, resolved.image_hw, resolved.canvas_hw))
+            units.append(0 if target is None else target)
+    optimizer = _optimizer(resolved, model, len(units))
+    result = optimizer.run(
+        initial_spectrum=np.stack(spectra, axis=1), transforms=np.stack(transforms, axis=1),
+        units=np.asarray(units, dtype=np.int32), warm_start_steps=spec.warm_start_steps, progress=report,
+    )
+    seconds = time.perf_counter() - started
+    notes = () if optimizer.extractor.relus_redirected else (
+        "the model could not be cloned, so the redirected-ReLU warm start was not applied",
+    )
+    renderings = []
+    for index, target in enumerate(targets):
+        block = slice(index * k, (index + 1) * k)
+        renderings.append(UnitRendering(
+            model_id=spec.model_id, revision=resolved.revision.revision, layer=spec.layer, unit=target,
+            objective=spec.objective, image=_to_uint8(result.images[block]),
+            activation=float(np.sum(result.values[block]) / k), parameters=resolved.identity(target), n_images=k,
+            cached=False, cache_key=resolved.key(target), seconds=round(seconds, 3), notes=notes,
+        ))
+    return renderings
+
+
+def render_units(spec: RenderSpec, *, model: Any = None, progress: Progress | None = None,
+                 store: ResultStore | None = None, registry: ModelRegistry | None = None) -> list[UnitRendering]:
+    """Render (or fetch from the cache) every target of ``spec``, in the spec's order.
+
+    ``model``: the registered revision's ``keras.Model`` if the caller has it loaded (it is
+    never modified); loaded from the registry otherwise, and only if something is missing.
+    ``progress(fraction, message)`` is called as batches advance. Units already cached are
+    skipped; batches take a per-unit lock in the store, so concurrent renderers (threads,
+    processes, Ray workers on one shared store) compute each unit once.
+    """
+    resolved = resolve_render(spec, registry=registry)
+    if store is None:
+        from analysis.paths import open_result_store
+
+        store = open_result_store()
+    found: dict[int | None, UnitRendering] = {}
+    for target in spec.targets():
+        cached = read_rendering(store, resolved, target)
+        if cached is not None:
+            found[target] = cached
+    missing = [t for t in spec.targets() if t not in found]
+    per_batch = spec.units_per_batch
+    batches = [missing[i : i + per_batch] for i in range(0, len(missing), per_batch)]
+    total_steps = max(1, len(batches) * spec.steps)
+    if progress is not None:
+        progress(0.0, f"{len(found)} cached, {len(missing)} to render in {len(batches)} batch(es)")
+    for number, batch in enumerate(batches):
+        with ExitStack() as locks:
+            for key in sorted(resolved.key(t) for t in batch):
+                locks.enter_context(store.key_lock(key))
+            # Another renderer may have finished some of these while we waited.
+            todo = []
+            for target in batch:
+                cached = read_rendering(store, resolved, target)
+                if cached is not None:
+                    found[target] = cached
+                else:
+                    todo.append(target)
+            if not todo:
+                continue
+            if model is None:
+                from analysis.model_loading import load_revision
+
+                model = load_revision(resolved.revision)
+
+            def report(step: int, steps: int, number: int = number, todo: list = todo) -> None:
+                if progress is not None:
+                    done = number * spec.steps + step
+                    message = f"batch {number + 1}/{len(batches)} ({len(todo)} units): step {step}/{steps}"
+                    progress(done / total_steps, message)
+
+            for rendering in _render_batch(resolved, model, todo, report):
+                write_rendering(store, rendering)
+                found[rendering.unit] = rendering
+    if progress is not None:
+        progress(1.0, "done")
+    return [found[t] for t in spec.targets()]
