@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "analysis.cli.models",
     "analysis.cli.records",
     "analysis.cli.card",
+    "analysis.cli.fairness",
 )
 
 EXIT_BAD_INPUT = 2
