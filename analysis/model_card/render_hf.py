@@ -126,8 +126,6 @@ def render_hf(card: ModelCard) -> str:
     body = [
         f"# Model Card for {md_inline(card.name)}",
         "",
-        md_text(details.overview),
-        "",
         "## Model Details",
         "",
         "### Model Description",

@@ -18,7 +18,7 @@ from analysis.model_card.document import architecture_text, input_format_text, o
 from analysis.model_card.tables import disparity_metrics, display_ci, display_number, metric_table, privacy_summary
 
 _ANYWHERE = re.compile(r"([\\`*_\[\]|~])")
-_ORDERED = re.compile(r"^(\d+)([.)])")
+_ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
 SUMMARY_LABELS = {"max_auc": "highest AUC", "max_tpr_at_1pct_fpr": "highest TPR at 1% FPR"}
 
 
@@ -108,7 +108,7 @@ def datasets_lines(card: ModelCard) -> list[str]:
 
 
 def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
-    lines = [f"> **Note:** {escape_markdown(note)}" for note in card.notes]
+    lines = [line for note in card.notes for line in (f"> **Note:** {escape_markdown(note)}", "")]
     if not card.evidence:
         return [*lines, "_No fairness or privacy records are cited by this card._"]
     for evidence in card.evidence:
@@ -130,7 +130,13 @@ def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
         if summary or evidence.worst_slice:
             lines.append("")
         table = metric_table(evidence)
-        lines.append("| slice | " + table.detail_header + " | " + " | ".join(md_cell(c) for c in table.columns) + " |")
+        lines.append(
+            "| slice | "
+            + table.detail_header
+            + " | "
+            + " | ".join(md_cell(c.replace("_", " ")) for c in table.columns)
+            + " |"
+        )
         lines.append("|---|---|" + "---:|" * len(table.columns))
         for row in table.rows:
             cells = [
@@ -143,7 +149,10 @@ def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
         disparities = disparity_metrics(evidence)
         if disparities:
             lines += ["", "| disparity | value | 95% interval |", "|---|---:|---:|"]
-            lines += [f"| {md_cell(m.type)} | {display_number(m.value)} | {display_ci(m)} |" for m in disparities]
+            lines += [
+                f"| {md_cell(m.type.replace('_', ' '))} | {display_number(m.value)} | {display_ci(m)} |"
+                for m in disparities
+            ]
         if evidence.too_small:
             groups = ", ".join(
                 md_cell(label) + (f" ({n} examples)" if n is not None else "") for label, n in evidence.too_small
