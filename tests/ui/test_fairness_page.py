@@ -1,0 +1,130 @@
+"""/fairness page: deep links reproduce the view; bad links give a readable error, never an exception."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.analysis.test_fairness_metrics import make_table
+from tests.conftest import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGE = "ui/pages/fairness.py"
+
+
+@pytest.fixture
+def predictions(loupe_home, tmp_path):
+    path = tmp_path / "preds.csv"
+    make_table(800).to_csv(path, index=False)
+    return path
+
+
+def open_page(params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page(PAGE)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_predictions_deep_link_reproduces_the_view(predictions):
+    at = open_page(
+        {
+            "predictions": str(predictions),
+            "label": "y",
+            "score": "p",
+            "sensitive": "sex,age_band",
+            "intersections": "sex*age_band",
+            "thresholds": "0.3,0.5",
+            "threshold": "0.3",
+            "metrics": "tpr,accuracy",
+            "bootstrap": "100",
+            "baseline": "sex=M",
+        }
+    )
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.multiselect[0].value == ["sex", "age_band"]
+    assert at.multiselect[1].value == ["sex*age_band"]
+    assert at.select_slider[0].value == 0.3
+    assert at.selectbox[0].value == "sex=M"
+    assert at.multiselect[2].value == ["tpr", "accuracy"]
+    table = at.dataframe[0].value
+    assert set(table["metric"]) == {"tpr", "accuracy"}
+    assert "sex=F, age_band=18-25" in set(table["slice"])
+    assert len(at.get("plotly_chart")) == 2
+    assert at.query_params["threshold"] == "0.3"
+
+
+def test_moving_the_threshold_slider_updates_the_url(predictions):
+    at = open_page(
+        {
+            "predictions": str(predictions),
+            "label": "y",
+            "score": "p",
+            "sensitive": "sex",
+            "thresholds": "0.3,0.5,0.7",
+            "bootstrap": "50",
+        }
+    )
+    assert at.select_slider[0].value == 0.5
+    at.select_slider[0].set_value(0.7).run()
+    assert not at.exception
+    assert at.query_params["threshold"] == "0.7"
+    assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"sensitive": "race"},
+            "column 'race' is not in the predictions file; its columns are 'y', 'p', 'sex' or 'age_band'",
+        ),
+        (
+            {"sensitive": "sex", "thresholds": "0.5,abc"},
+            "thresholds '0.5,abc' must be numbers separated by commas, e.g. 0.3,0.5,0.7",
+        ),
+        (
+            {"sensitive": "sex", "metrics": "tpx"},
+            "metric 'tpx' is not valid; choose 'count', 'base_rate', 'selection_rate', "
+            "'accuracy', 'tpr', 'fpr', 'tnr', 'fnr', 'precision', 'fdr', 'for' or 'auc'",
+        ),
+        ({"sensitive": "sex", "baseline": "sex=Z"}, "baseline 'sex=Z' matches no rows; values of sex are 'F' or 'M'"),
+    ],
+)
+def test_bad_links_show_a_readable_error(predictions, params, message):
+    at = open_page({"predictions": str(predictions), "label": "y", "score": "p", "bootstrap": "20", **params})
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [message]
+
+
+def test_model_deep_link(loupe_home, tmp_path):
+    import keras
+
+    from analysis.datasets import DatasetRole
+    from analysis.registry import ModelRegistry, RegisterModelSpec
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
+    model.save(tmp_path / "tiny.keras")
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "data.npz",
+        x=rng.normal(size=(300, 3)).astype(np.float32),
+        y=rng.integers(0, 2, 300),
+        split=np.array(["train", "test"] * 150),
+        meta_sex=rng.choice(["F", "M"], 300),
+    )
+    ModelRegistry().register(
+        RegisterModelSpec(
+            path=tmp_path / "tiny.keras", model_id="tiny", datasets={DatasetRole.DATA: tmp_path / "data.npz"}
+        )
+    )
+    at = open_page({"model": "tiny", "sensitive": "sex", "split": "test", "bootstrap": "50", "min_slice": "10"})
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.radio[0].value == "test"
+    assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
