@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "analysis.cli.records",
     "analysis.cli.card",
     "analysis.cli.fairness",
+    "analysis.cli.privacy",
 )
 
 EXIT_BAD_INPUT = 2

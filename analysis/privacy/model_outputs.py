@@ -1,0 +1,163 @@
+"""Audit inputs from a registered model: its outputs on member and non-member data.
+
+The outputs are computed in batches (reporting progress) and kept in the result cache
+under the model revision and the data file's content hash, so a second audit of the same
+model on the same data (other attacks, slices or seed) skips the model entirely.
+TensorFlow is imported only when outputs have to be computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analysis.datasets import META_PREFIX, DatasetInfo, DatasetRole, inspect_dataset, load_npz
+from analysis.errors import AnalysisInputError
+from analysis.paths import open_result_store
+from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
+from analysis.privacy.progress import ProgressFn, scaled_progress
+from analysis.privacy.spec import ModelSource
+from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
+
+OUTPUTS_CODE_VERSION = "1"
+_OUTPUT_KINDS = {
+    "probabilities": OutputKind.PROBS,
+    "binary_probability": OutputKind.PROBS,
+    "logits": OutputKind.LOGITS,
+}
+NOT_A_CLASSIFIER = (
+    "model {model!r} is not a classifier: its output is {kind!r} of shape {shape}; a membership audit needs "
+    "class probabilities (softmax or sigmoid) or logits"
+)
+NO_LINKED_SETS = (
+    "model {model!r} has no linked member and non-member sets and no data set with a train/test split; "
+    "pass members and non-members files (--members M.npz --nonmembers N.npz), or link them with "
+    "'python -m analysis models add ... --members M.npz --nonmembers N.npz'"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Side:
+    """Where one side's rows come from: a file, and optionally the rows of a split."""
+
+    label: str  # "members" / "non-members"
+    path: Path
+    split: str | None = None  # "train"/"test" rows of a DATA file, or None for every row
+
+
+def load_model_inputs(
+    source: ModelSource, *, progress: ProgressFn, registry: ModelRegistry | None = None
+) -> AuditInputs:
+    """Both sides for ``source``: the model's outputs (cached) on each side's ``x``, with ``y`` as labels."""
+    registry = registry or ModelRegistry()
+    record = registry.get(source.model_id)
+    revision = registry.resolve(source.model_id, source.revision)
+    summary = revision.summary
+    kind = _OUTPUT_KINDS.get(summary.output_kind)
+    if kind is None or len(summary.output_shape) != 1:
+        raise AnalysisInputError(
+            NOT_A_CLASSIFIER.format(model=source.model_id, kind=summary.output_kind, shape=list(summary.output_shape))
+        )
+    sides = _sides(source, record)
+    loaded: list[ModelOutputs] = []
+    hashes = {"model": revision.revision}
+    class_names: tuple[str, ...] = ()
+    files: dict[Path, tuple[DatasetInfo, dict[str, np.ndarray], np.ndarray]] = {}  # a split file is read once
+    for number, side in enumerate(sides):
+        if side.path not in files:
+            role = DatasetRole.DATA if side.split else (DatasetRole.MEMBERS, DatasetRole.NONMEMBERS)[number]
+            info = inspect_dataset(side.path, role, input_shape=summary.input_shape)
+            arrays = load_npz(side.path)
+            report = scaled_progress(progress, number / len(sides), (number + 1) / len(sides))
+            files[side.path] = (
+                info,
+                arrays,
+                _cached_outputs(revision, info, arrays["x"], batch_size=source.batch_size, progress=report),
+            )
+        info, arrays, outputs = files[side.path]
+        rows = np.ones(len(outputs), dtype=bool) if side.split is None else arrays["split"] == side.split
+        hashes[("members", "nonmembers")[number]] = info.sha256 + (
+            "" if side.split is None else f"[split={side.split}]"
+        )
+        images = arrays["x"] if _is_image_batch(arrays["x"]) else None
+        loaded.append(
+            ModelOutputs(
+                name=f"{side.label} file {str(side.path)!r}" + (f" (split {side.split!r})" if side.split else ""),
+                outputs=outputs[rows],
+                kind=kind,
+                labels=arrays["y"][rows],
+                metadata={k[len(META_PREFIX) :]: v[rows] for k, v in arrays.items() if k.startswith(META_PREFIX)},
+                images=None if images is None else images[rows],
+                image_range=summary.input_range,
+            )
+        )
+        if "class_names" in arrays:
+            class_names = tuple(str(name) for name in arrays["class_names"].tolist())
+    return AuditInputs(
+        members=loaded[0],
+        nonmembers=loaded[1],
+        hashes=hashes,
+        model_id=source.model_id,
+        revision=revision.revision,
+        class_names=class_names,
+    )
+
+
+def _sides(source: ModelSource, record: ModelRecord) -> tuple[_Side, _Side]:
+    if source.members is not None and source.nonmembers is not None:
+        return _Side(label="members", path=Path(source.members)), _Side(
+            label="non-members", path=Path(source.nonmembers)
+        )
+    members, nonmembers = record.dataset(DatasetRole.MEMBERS), record.dataset(DatasetRole.NONMEMBERS)
+    if members is not None and nonmembers is not None:
+        return _Side(label="members", path=Path(members.path)), _Side(label="non-members", path=Path(nonmembers.path))
+    data = record.dataset(DatasetRole.DATA)
+    if data is not None and data.has_split:
+        path = Path(data.path)
+        return _Side(label="members", path=path, split="train"), _Side(label="non-members", path=path, split="test")
+    raise AnalysisInputError(NO_LINKED_SETS.format(model=source.model_id))
+
+
+def _cached_outputs(
+    revision: RevisionRecord, info: DatasetInfo, x: np.ndarray, *, batch_size: int, progress: ProgressFn
+) -> np.ndarray:
+    """The model's outputs ``[n, width]`` float32 on every row of the file ``info`` describes."""
+    from cache import NPZ, make_key
+
+    key = make_key(
+        revision=revision.revision,
+        analysis="model-outputs",
+        params={"data_sha256": info.sha256},
+        code_version=OUTPUTS_CODE_VERSION,
+    )
+    store = open_result_store()
+    try:
+        fetched = store.get_or_compute(
+            key, lambda: {"outputs": compute_outputs(revision, x, batch_size=batch_size, progress=progress)}, NPZ
+        )
+    finally:
+        store.close()
+    if fetched.from_cache:
+        progress(1.0, f"model outputs on {len(x)} examples: from the cache")
+    return fetched.value["outputs"]
+
+
+def compute_outputs(revision: RevisionRecord, x: np.ndarray, *, batch_size: int, progress: ProgressFn) -> np.ndarray:
+    """Run the model on ``x`` in batches: ``[n, width]`` float32; ``progress`` after each batch."""
+    from analysis.model_loading import load_revision
+
+    progress(0.0, f"loading model {revision.model_id} (revision {revision.short})")
+    model = load_revision(revision)
+    batches = []
+    for start in range(0, len(x), batch_size):
+        batch = np.asarray(x[start : start + batch_size], dtype=np.float32)
+        batches.append(np.asarray(model.predict_on_batch(batch), dtype=np.float32).reshape(len(batch), -1))
+        done = min(start + batch_size, len(x))
+        progress(done / len(x), f"model outputs: {done}/{len(x)} examples")
+    return np.concatenate(batches)
+
+
+def _is_image_batch(x: np.ndarray) -> bool:
+    return x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3, 4))
