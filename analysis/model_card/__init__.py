@@ -28,6 +28,10 @@ class CardFormat(StrEnum):
         ]
 
     @property
+    def label(self) -> str:
+        return {"json": "JSON", "html": "HTML", "md": "Markdown", "hf": "Hugging Face README"}[self.value]
+
+    @property
     def media_type(self) -> str:
         return {"json": "application/json", "html": "text/html", "md": "text/markdown", "hf": "text/markdown"}[
             self.value

@@ -1,6 +1,92 @@
-"""/card: placeholder until this page is built; it shows what is coming, never fake results."""
+"""/card?model=<id>[&records=a,b]: write a model card's fields (saved as you go), preview it, download it."""
+
+from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
+
+from analysis.model_card import (
+    CardFieldStore,
+    CardFormat,
+    ModelCardFields,
+    ModelCardSpec,
+    build_model_card,
+    render_card,
+)
+from analysis.model_card.assemble import CARD_KINDS, select_records
+from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, form_to_fields
+from analysis.records import RecordStore
+from ui.shared import model_picker, user_errors
 
 st.title("Model card")
-st.info("This page is being built: model cards in the Model Card Toolkit schema. Nothing here yet.")
+model = model_picker()
+if model is None:
+    st.stop()
+revision = model.current
+store = CardFieldStore()
+stored = store.load(model.model_id, revision.revision)
+base = stored.fields if stored else ModelCardFields()
+st.caption(
+    f"Describes revision `{revision.short}` of `{model.model_id}` (the current one). Fields are saved as you type."
+)
+if stored and stored.inherited_for(revision.revision):
+    st.info(f"Fields carried over from revision {stored.revision[:12]}; editing saves them for this revision.")
+
+records = [r for r in RecordStore().list(model_id=model.model_id) if r.kind in CARD_KINDS]
+wanted = st.query_params.get("records")
+with user_errors():  # unknown ids, other models' records: the exact message, then stop
+    chosen = select_records(model.model_id, revision.revision, wanted.split(",") if wanted else None, RecordStore())
+
+form_column, preview_column = st.columns([2, 3])
+with form_column:
+    texts = fields_to_form(base)
+    problems: dict[str, list[str]] = {}
+    keys = {field.key: f"card:{model.model_id}:{field.key}" for field in FORM_FIELDS}
+    draft = form_to_fields({k: st.session_state.get(keys[k], text) for k, text in texts.items()}, base)
+    for problem in draft.problems():
+        problems.setdefault(form_key_for(problem.path), []).append(problem.message)
+    values = {}
+    for field in FORM_FIELDS:
+        widget = st.text_area if field.multiline else st.text_input
+        values[field.key] = widget(field.label, value=texts[field.key], help=field.help, key=keys[field.key])
+        for message in problems.get(field.key, []):
+            st.error(message, icon=":material/error:")
+    fields = form_to_fields(values, base)
+    if fields != base:
+        store.save(model.model_id, revision.revision, fields)
+    labels = {
+        r.record_id: f"{r.record_id} · {r.kind} · {r.created_at}"
+        + ("" if r.revision == revision.revision else " · other revision")
+        for r in records
+    }
+    cited = st.multiselect(
+        "Records to cite (latest of each kind by default)",
+        list(labels),
+        default=[r.record_id for r in chosen],
+        format_func=labels.get,
+    )
+
+with preview_column:
+    if fields.problems():
+        st.warning("Fix the problems shown next to the fields to generate the card.", icon=":material/edit_note:")
+        st.stop()
+    with user_errors():
+        card = build_model_card(ModelCardSpec(model_id=model.model_id, fields=fields, record_ids=tuple(cited)))
+    downloads = st.columns(len(CardFormat))
+    for column, card_format in zip(downloads, CardFormat, strict=True):
+        name = (
+            card_format.file_name
+            if card_format is CardFormat.HUGGING_FACE
+            else f"{model.model_id}-{card_format.file_name}"
+        )
+        column.download_button(
+            card_format.label,
+            render_card(card, card_format),
+            file_name=name,
+            mime=card_format.media_type,
+            key=f"download-{card_format.value}",
+        )
+    st.success(
+        f"Valid Model Card Toolkit v0.0.2 card citing {len(card.record_ids)} record(s).", icon=":material/verified:"
+    )
+    components.html(render_card(card, CardFormat.HTML), height=1100, scrolling=True)
