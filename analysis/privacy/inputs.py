@@ -21,10 +21,10 @@ from analysis.hashing import sha256_arrays, sha256_file
 
 PROBS_SUM_TOLERANCE = 1e-3  # tensorflow-privacy's own tolerance for "these rows are probabilities"
 
-EMPTY = "{name} hold no examples (0 rows)"
+EMPTY = "no examples in {name} (0 rows)"
 NOT_2D = "{what} in {name} must be [n, classes], got shape {shape}"
 NOT_NUMERIC = "{what} in {name} must be real numbers, got dtype {dtype}"
-NON_FINITE = "{what} in {name} hold {count} NaN or infinite values (first at row {row})"
+NON_FINITE = "{what} in {name} contain {count} NaN or infinite values (first at row {row})"
 LABELS_SHAPE = "'labels' in {name} must be one class index per example, shape ({n},), got shape {shape}"
 LABELS_DTYPE = "'labels' in {name} must be integers (class indices), got dtype {dtype}"
 LABELS_RANGE = (
