@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "analysis.cli.card",
     "analysis.cli.fairness",
     "analysis.cli.privacy",
+    "analysis.cli.render",
 )
 
 EXIT_BAD_INPUT = 2
