@@ -110,12 +110,16 @@ def fairness_charts(evidence: RecordEvidence, *, limit: int = 4) -> list[BarChar
     return charts
 
 
-def privacy_charts(evidence: RecordEvidence) -> list[BarChart]:
-    """Membership-inference AUC per slice and attack, against chance (0.5)."""
-    rows = [(f"{m.slice} · {m.attack}", m) for m in evidence.metrics if m.section == "privacy" and m.name == "auc"]
-    if not rows:
+def privacy_charts(evidence: RecordEvidence, *, limit: int = 25) -> list[BarChart]:
+    """Membership-inference AUC per slice and attack, highest first (at most ``limit``), against chance (0.5)."""
+    aucs = [m for m in evidence.metrics if m.section == "privacy" and m.name == "auc" and m.value is not None]
+    if not aucs:
         return []
-    return [bar_chart("membership-inference AUC (0.5 = chance)", rows, reference=(0.5, "chance"))]
+    shown = sorted(aucs, key=lambda m: -(m.value or 0.0))[:limit]
+    title = "membership-inference AUC (0.5 = chance)"
+    if len(shown) < len(aucs):
+        title += f", the {len(shown)} highest of {len(aucs)}"
+    return [bar_chart(title, [(f"{m.slice} · {m.attack}", m) for m in shown], reference=(0.5, "chance"))]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,8 @@ from analysis.records import AnalysisRecord
 
 # Fairness metrics that do not depend on the decision threshold: reported once per group.
 THRESHOLD_FREE = frozenset({"count", "base_rate", "auc"})
+ENTIRE_DATA_SET = "entire data set"
+PRIVACY_SUMMARY = ("max_auc", "max_tpr_at_1pct_fpr", "max_tpr_at_0.1pct_fpr")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +66,7 @@ class RocCurve:
     fpr: tuple[float, ...]
     tpr: tuple[float, ...]
     auc: float | None
+    entire: bool = False  # the curve of the entire data set
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,18 +101,22 @@ def group_label(group: Any) -> str:
     return str(group)
 
 
-def privacy_slice_label(slice_: Any) -> str:
-    """``{"kind": "column", "column": "sex", "value": "F"}`` -> ``"sex=F"``; entire dataset, class=3, ..."""
+def privacy_slice_label(slice_: Any, class_names: tuple[str, ...] = ()) -> str:
+    """A privacy slice as the audit labels it: ``entire data set``, ``class 3 (ring)``, ``sex=F``, ..."""
     if not isinstance(slice_, Mapping):
-        return str(slice_) if slice_ is not None else "entire dataset"
-    kind = str(slice_.get("kind", "slice"))
-    rest = {k: v for k, v in slice_.items() if k != "kind"}
+        return str(slice_) if slice_ is not None else ENTIRE_DATA_SET
+    kind, value = str(slice_.get("kind", "slice")), slice_.get("value")
     if kind == "entire_dataset":
-        return "entire dataset"
-    if kind == "column" and "column" in rest:
-        return f"{rest['column']}={rest.get('value')}"
-    if set(rest) == {"value"}:
-        return f"{kind}={rest['value']}"
+        return ENTIRE_DATA_SET
+    if kind == "column" and "column" in slice_:
+        return f"{slice_['column']}={value}"
+    if kind == "class" and isinstance(value, int) and not isinstance(value, bool):
+        return f"class {value}" + (f" ({class_names[value]})" if 0 <= value < len(class_names) else "")
+    if kind == "percentile" and isinstance(value, list | tuple) and len(value) == 2:
+        return f"loss percentile {value[0]}-{value[1]}"
+    if kind == "correctness" and isinstance(value, bool):
+        return "correctly classified" if value else "misclassified"
+    rest = {k: v for k, v in slice_.items() if k != "kind"}
     return kind.replace("_", " ") + (" " + ", ".join(f"{k}={v}" for k, v in rest.items()) if rest else "")
 
 
@@ -187,8 +194,8 @@ def read_fairness(record: AnalysisRecord) -> RecordEvidence:
             add(_metric(rid, "slice", "count", entry["count"], slice_=label, threshold=None))
         for name, raw in _metric_entries(inner):
             add(_metric(rid, "slice", name, raw, slice_=label, threshold=threshold))
-    for name, raw, threshold in _disparities(result.get("disparities") or {}, None):
-        add(_metric(rid, "disparity", name, raw, slice_="", threshold=threshold))
+    for name, raw, threshold, across in _disparities(result.get("disparities") or {}, None):
+        add(_metric(rid, "disparity", name, raw, slice_=across, threshold=threshold))
     too_small = tuple(
         (group_label(e.get("group")), e.get("count") if isinstance(e.get("count"), int) else None)
         for e in result.get("too_small") or []
@@ -197,8 +204,12 @@ def read_fairness(record: AnalysisRecord) -> RecordEvidence:
     return RecordEvidence(record=record, metrics=tuple(metrics), too_small=too_small)
 
 
-def _disparities(obj: Any, threshold: float | None) -> Iterator[tuple[str, Any, float | None]]:
-    """``{name: {value, ci}}``, possibly per threshold (a list with ``threshold``, or keyed by it)."""
+def _disparities(obj: Any, threshold: float | None) -> Iterator[tuple[str, Any, float | None, str]]:
+    """(name, estimate, threshold, across) from ``{name: [{over, threshold, value, ci}, ...]}``.
+
+    Also accepts ``{name: {value, ci}}``, a list of per-threshold mappings with ``threshold``,
+    and mappings keyed by threshold.
+    """
     if isinstance(obj, list):
         for entry in obj:
             if isinstance(entry, Mapping):
@@ -210,26 +221,37 @@ def _disparities(obj: Any, threshold: float | None) -> Iterator[tuple[str, Any, 
         if key == "threshold":
             continue
         if (isinstance(value, Mapping) and "value" in value) or _number(value) is not None:
-            yield str(key), value, threshold
-        elif isinstance(value, Mapping):
-            try:
-                yield from _disparities(value, float(key))
-            except ValueError:
-                continue
+            yield str(key), value, threshold, _across(value)
+        elif isinstance(value, list):  # one entry per grouping and threshold
+            for entry in value:
+                if isinstance(entry, Mapping) and "value" in entry:
+                    yield str(key), entry, _number(entry.get("threshold")), _across(entry)
+        elif isinstance(value, Mapping) and _is_float(key):
+            yield from _disparities(value, float(key))
+
+
+def _across(entry: Any) -> str:
+    over = entry.get("over") if isinstance(entry, Mapping) else None
+    return "across " + " × ".join(map(str, over)) if isinstance(over, list | tuple) and over else ""
 
 
 def read_privacy(record: AnalysisRecord) -> RecordEvidence:
     """AUC, TPR at each reported FPR and attacker advantage per slice and attack; the summary."""
     result, rid = record.result, record.record_id
+    class_names = tuple(str(c) for c in result.get("class_names") or ())
     metrics: list[CardMetric] = []
     curves: list[RocCurve] = []
     for entry in result.get("results") or []:
         if not isinstance(entry, Mapping):
             continue
-        label, attack = privacy_slice_label(entry.get("slice")), str(entry.get("attack", "attack"))
+        label = privacy_slice_label(entry.get("slice"), class_names)
+        attack = str(entry.get("attack", "attack"))
+        notes = "; ".join(str(n) for n in entry.get("notes") or [])
 
-        def add(name: str, raw: Any, label: str = label, attack: str = attack) -> None:
+        def add(name: str, raw: Any, label: str = label, attack: str = attack, notes: str = notes) -> None:
             metric = _metric(rid, "privacy", name, raw, slice_=label, threshold=None)
+            if metric.value is None and notes:
+                metric = _with(metric, reason=notes)
             metrics.append(_with(metric, type=f"membership_inference_{name} ({attack})", attack=attack))
 
         add("auc", entry.get("auc"))
@@ -246,20 +268,32 @@ def read_privacy(record: AnalysisRecord) -> RecordEvidence:
                     fpr=tuple(map(float, roc["fpr"])),
                     tpr=tuple(map(float, roc["tpr"])),
                     auc=_number(entry.get("auc")),
+                    entire=isinstance(entry.get("slice"), Mapping) and entry["slice"].get("kind") == "entire_dataset",
                 )
             )
     summary = result.get("summary") or {}
-    for name in ("max_auc", "max_tpr_at_1pct_fpr"):
+    for name in PRIVACY_SUMMARY:
         if name in summary:
             metric = _metric(rid, "privacy_summary", name, summary[name], slice_="", threshold=None)
             metrics.append(_with(metric, type=f"membership_inference_{name}"))
     worst = summary.get("worst_slice")
     worst_label = ""
-    if worst is not None:
-        worst_label = privacy_slice_label(worst.get("slice", worst) if isinstance(worst, Mapping) else worst)
-        if isinstance(worst, Mapping) and worst.get("attack"):
-            worst_label += f" ({worst['attack']})"
-    return RecordEvidence(record=record, metrics=tuple(metrics), worst_slice=worst_label, roc_curves=tuple(curves))
+    if isinstance(worst, Mapping):
+        worst_label = str(worst.get("label") or privacy_slice_label(worst.get("slice", worst), class_names))
+        worst_label += f" ({worst['attack']})" if worst.get("attack") else ""
+    elif worst is not None:
+        worst_label = str(worst)
+    verdict = summary.get("verdict")
+    verdict_text = str(verdict.get("text", "")) if isinstance(verdict, Mapping) else str(verdict or "")
+    # the curves a card draws: the entire data set's first, then the most exposed slices
+    curves.sort(key=lambda c: (not c.entire, -(c.auc or 0.0)))
+    return RecordEvidence(
+        record=record,
+        metrics=tuple(metrics),
+        worst_slice=worst_label,
+        roc_curves=tuple(curves),
+        notes=(verdict_text,) if verdict_text else (),
+    )
 
 
 def _is_float(text: Any) -> bool:

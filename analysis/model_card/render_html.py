@@ -24,10 +24,10 @@ from analysis.model_card.document import (
     input_format_text,
     output_format_text,
 )
+from analysis.model_card.render_markdown import SUMMARY_LABELS
 from analysis.model_card.tables import disparity_metrics, display_ci, display_number, metric_table, privacy_summary
 
 TEMPLATES = Path(__file__).parent / "templates"
-SUMMARY_LABELS = {"max_auc": "highest AUC", "max_tpr_at_1pct_fpr": "highest TPR at 1% FPR"}
 
 
 def is_safe_link(url: str) -> bool:

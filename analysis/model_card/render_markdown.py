@@ -19,7 +19,11 @@ from analysis.model_card.tables import disparity_metrics, display_ci, display_nu
 
 _ANYWHERE = re.compile(r"([\\`*_\[\]|~])")
 _ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
-SUMMARY_LABELS = {"max_auc": "highest AUC", "max_tpr_at_1pct_fpr": "highest TPR at 1% FPR"}
+SUMMARY_LABELS = {
+    "max_auc": "highest AUC",
+    "max_tpr_at_1pct_fpr": "highest TPR at 1% FPR",
+    "max_tpr_at_0.1pct_fpr": "highest TPR at 0.1% FPR",
+}
 
 
 def escape_markdown(text: str) -> str:
@@ -122,6 +126,7 @@ def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
             f"Created {record.created_at} on revision `sha256:{record.revision or 'unknown'}`; inputs: {inputs}.",
             "",
         ]
+        lines += [line for note in evidence.notes for line in (f"**{md_inline(note)}**", "")]
         summary = privacy_summary(evidence)
         for metric in summary:
             lines.append(f"- **{SUMMARY_LABELS.get(metric.name, metric.name)}:** {display_number(metric.value)}")
@@ -148,9 +153,10 @@ def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
             lines += ["", "Values with 95% confidence intervals in brackets."]
         disparities = disparity_metrics(evidence)
         if disparities:
-            lines += ["", "| disparity | value | 95% interval |", "|---|---:|---:|"]
+            lines += ["", "| disparity | over | value | 95% interval |", "|---|---|---:|---:|"]
             lines += [
-                f"| {md_cell(m.type.replace('_', ' '))} | {display_number(m.value)} | {display_ci(m)} |"
+                f"| {md_cell(m.type.replace('_', ' '))} | {md_cell(m.slice) or '—'} | {display_number(m.value)} "
+                f"| {display_ci(m)} |"
                 for m in disparities
             ]
         if evidence.too_small:

@@ -25,13 +25,22 @@ MODEL_ID = "tiny-mlp"
 HOSTILE = "<script>alert(1)</script> **bold** _it_ [link](javascript:alert(2)) `code` | pipe # hash & amp"
 YAML_HOSTILE = "key: value # not a comment - 'single' \"double\"\n---\nsecond line: {x}\n- item"
 
+# Shaped like FairnessResult.to_dict() (analysis/fairness/result.py) and MembershipAuditResult.to_dict()
+# (analysis/privacy/result.py), trimmed to what a card reads, with numbers chosen by hand.
 FAIRNESS_RESULT: dict[str, Any] = {
-    "overall": {
-        "count": {"value": 200, "ci": None},
-        "accuracy": {"value": 0.805, "ci": [0.75, 0.855]},
-        "selection_rate": {"value": 0.46, "ci": [0.39, 0.53]},
-        "tpr": {"value": 0.7812345678901234, "ci": [0.7, 0.86]},
-    },
+    "overall": [
+        {
+            "group": {},
+            "threshold": 0.5,
+            "count": 200,
+            "metrics": {
+                "count": {"value": 200, "ci": None},
+                "accuracy": {"value": 0.805, "ci": [0.75, 0.855]},
+                "selection_rate": {"value": 0.46, "ci": [0.39, 0.53]},
+                "tpr": {"value": 0.7812345678901234, "ci": [0.7, 0.86]},
+            },
+        }
+    ],
     "slices": [
         {
             "group": {"sex": "F"},
@@ -44,7 +53,10 @@ FAIRNESS_RESULT: dict[str, Any] = {
                 "tpr": {"value": 0.66, "ci": [0.52, 0.79]},
                 "fpr": {"value": None, "ci": None, "reason": "no negatives in this slice"},
             },
-            "vs_baseline": {"accuracy": {"difference": -0.09, "ratio": 0.88, "ci_difference": [-0.2, 0.01]}},
+            "vs_baseline": {
+                "accuracy": {"difference": -0.09, "ratio": 0.88, "ci_difference": [-0.2, 0.01], "ci_ratio": [0.8, 1.0]}
+            },
+            "is_baseline": False,
         },
         {
             "group": {"sex": "M"},
@@ -56,18 +68,33 @@ FAIRNESS_RESULT: dict[str, Any] = {
                 "selection_rate": {"value": 0.55, "ci": [0.46, 0.64]},
                 "tpr": {"value": 0.9, "ci": [0.82, 0.96]},
             },
+            "vs_baseline": {},
+            "is_baseline": False,
         },
     ],
-    "disparities": {"demographic_parity_difference": {"value": 0.2, "ci": [0.07, 0.33]}},
+    "disparities": {
+        "demographic_parity_difference": [{"over": ["sex"], "threshold": 0.5, "value": 0.2, "ci": [0.07, 0.33]}],
+        "equalized_odds_difference": [],
+    },
     "too_small": [{"group": {"sex": "X"}, "count": 3}],
+    "record_id": None,
+    "parameters": {"thresholds": [0.5]},
+    "baseline": "overall",
+    "n_rows": 203,
+    "notes": [],
 }
 
 PRIVACY_RESULT: dict[str, Any] = {
+    "model": None,
+    "revision": None,
     "seed": 0,
+    "attacks": ["threshold"],
+    "slices": ["entire_dataset", "column:sex"],
     "n_members": 100,
     "n_nonmembers": 100,
     "train_accuracy": 0.99,
     "test_accuracy": 0.8,
+    "class_names": [],
     "results": [
         {
             "slice": {"kind": "entire_dataset"},
@@ -79,7 +106,9 @@ PRIVACY_RESULT: dict[str, Any] = {
             "ppv": 0.6,
             "tpr_at_fpr": {"0.001": None, "0.01": 0.07},
             "epsilon_lower_bound": 0.5,
-            "notes": [],
+            "notes": ["TPR at 0.1% FPR needs at least 1000 non-members; this slice has 100"],
+            "small_slice": False,
+            "roc": {"fpr": [0.0, 0.2, 1.0], "tpr": [0.0, 0.4, 1.0]},
         },
         {
             "slice": {"kind": "column", "column": "sex", "value": "F"},
@@ -88,14 +117,26 @@ PRIVACY_RESULT: dict[str, Any] = {
             "n_nonmembers": 50,
             "auc": 0.7001,
             "attacker_advantage": 0.3,
+            "ppv": 0.66,
             "tpr_at_fpr": {"0.001": None, "0.01": 0.12},
+            "epsilon_lower_bound": None,
+            "notes": [],
+            "small_slice": False,
             "roc": {"fpr": [0.0, 0.1, 0.5, 1.0], "tpr": [0.0, 0.3, 0.8, 1.0]},
         },
     ],
     "summary": {
         "max_auc": 0.7001,
         "max_tpr_at_1pct_fpr": 0.12,
-        "worst_slice": {"slice": {"kind": "column", "column": "sex", "value": "F"}, "attack": "threshold"},
+        "max_tpr_at_0.1pct_fpr": None,
+        "worst_slice": {
+            "slice": {"kind": "column", "column": "sex", "value": "F"},
+            "label": "sex = F",
+            "attack": "threshold",
+            "auc": 0.7001,
+            "tpr_at_fpr": {"0.001": None, "0.01": 0.12},
+        },
+        "verdict": {"level": "high", "text": "High membership-inference risk: the best attack reaches AUC 0.700."},
     },
 }
 

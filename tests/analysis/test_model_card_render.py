@@ -212,7 +212,7 @@ def test_hf_metadata_carries_license_tags_datasets_and_the_records_numbers(card_
     assert fairness["task"]["type"] == "tabular-classification"
     values = {m["name"]: m["value"] for m in fairness["metrics"]}
     assert values["accuracy@0.5 (sex=F)"] == FAIRNESS_RESULT["slices"][0]["metrics"]["accuracy"]["value"]
-    assert values["tpr"] == FAIRNESS_RESULT["overall"]["tpr"]["value"]
+    assert values["tpr@0.5"] == FAIRNESS_RESULT["overall"][0]["metrics"]["tpr"]["value"]
     privacy_values = {m["name"]: m["value"] for m in privacy["metrics"]}
     assert privacy_values["membership_inference_auc (threshold) (sex=F)"] == 0.7001
 
