@@ -118,8 +118,11 @@ def build_attack_input(inputs: AuditInputs, *, with_entropy: bool) -> AttackInpu
         data.loss_train = data.get_loss_train()  # train first: get_loss_test alone trips on a library bug
         data.loss_test = data.get_loss_test()
         if with_entropy:
-            data.entropy_train = data.get_entropy_train()
-            data.entropy_test = data.get_entropy_test()
+            # get_entropy_* read logits only (a probs-only input crashes); the library's entropy
+            # function itself takes either, recognising probabilities by their row sums.
+            entropy = AttackInputData._get_entropy
+            data.entropy_train = entropy(inputs.members.outputs, inputs.members.labels)
+            data.entropy_test = entropy(inputs.nonmembers.outputs, inputs.nonmembers.labels)
     return data
 
 
