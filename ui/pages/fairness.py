@@ -113,12 +113,8 @@ set_url(baseline=chosen_baseline, metrics=metrics, threshold=None if shown_thres
 if chosen_baseline != baseline:
     st.rerun()
 
-for left, right in itertools.zip_longest(metrics[::2], metrics[1::2]):
-    for column, metric in zip(st.columns(2), (left, right), strict=True):
-        if metric:
-            column.plotly_chart(
-                plot_metric_bars(result, metric=metric, threshold=shown_threshold), key=f"bars-{metric}"
-            )
+for metric in metrics:
+    st.plotly_chart(plot_metric_bars(result, metric=metric, threshold=shown_threshold), key=f"bars-{metric}")
 
 frame = result.to_frame()
 frame = frame[
