@@ -56,6 +56,7 @@ def compute_fairness_slices(spec: FairnessSpec) -> FairnessResult:
     slice_counts = np.tensordot(layout.membership.astype(np.int64), counts, axes=1)  # [S, 2, K]
     confusion = confusion_at_thresholds(slice_counts, bins.threshold_bins)  # 4 x [S, T]
     sizes = slice_counts.sum(axis=(1, 2))
+    baseline = _baseline_index(spec, layout, sizes)  # checked before the expensive work
     values = _point_estimates(data, layout, counts=counts, bins=bins, confusion=confusion)  # [S, T, len(METRIC_KEYS)]
 
     samples = None
@@ -80,7 +81,6 @@ def compute_fairness_slices(spec: FairnessSpec) -> FairnessResult:
         notes.append("no bootstrap resamples were asked for (n_bootstrap=0): intervals are null")
 
     reported = [s for s in range(1, len(layout.slices)) if sizes[s] >= spec.min_slice]
-    baseline = _baseline_index(spec, layout, sizes)
     stack = _sample_stack(samples, len(thresholds)) if samples is not None else None
     estimates = _estimates(values, stack, confusion, spec.confidence, has_scores=not data.is_prediction)
     comparisons = _comparisons(values, stack, baseline, spec.confidence)

@@ -91,6 +91,8 @@ def test_moving_the_threshold_slider_updates_the_url(predictions):
             "metric 'tpx' is not valid; choose 'count', 'base_rate', 'selection_rate', "
             "'accuracy', 'tpr', 'fpr', 'tnr', 'fnr', 'precision', 'fdr', 'for' or 'auc'",
         ),
+        ({"sensitive": "sex", "bootstrap": "many"}, "bootstrap 'many' in the link must be a whole number"),
+        ({"sensitive": "sex", "threshold": "high"}, "threshold 'high' in the link must be a number"),
         ({"sensitive": "sex", "baseline": "sex=Z"}, "baseline 'sex=Z' matches no rows; values of sex are 'F' or 'M'"),
     ],
 )

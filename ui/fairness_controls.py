@@ -1,0 +1,141 @@
+"""The /fairness page's controls, each bound to the URL so a copied link reproduces the view.
+
+Bad values in a link raise AnalysisInputError (the page shows them with ``st.error``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import streamlit as st
+
+from analysis.cli.fairness import parse_intersections, parse_thresholds
+from analysis.datasets import DatasetRole
+from analysis.errors import AnalysisInputError, describe_choices
+from analysis.fairness import METRIC_KEYS
+from analysis.fairness.tables import MISSING_COLUMN, read_predictions_file
+from ui.shared import model_picker
+
+DEFAULT_METRICS = ["selection_rate", "tpr", "fpr"]
+
+
+def url_value(key: str, default: str) -> str:
+    """A choice from the URL (``?key=value``), or ``default``."""
+    return st.query_params.get(key, default)
+
+
+def url_list(key: str, default: list[str]) -> list[str]:
+    """A comma-separated choice from the URL, or ``default``."""
+    value = st.query_params.get(key)
+    return [part for part in value.split(",") if part] if value is not None else list(default)
+
+
+def url_int(key: str, default: int) -> int:
+    text = url_value(key, str(default))
+    try:
+        return int(text)
+    except ValueError as error:
+        raise AnalysisInputError(f"{key} {text!r} in the link must be a whole number") from error
+
+
+def url_float(key: str, default: float) -> float:
+    text = url_value(key, str(default))
+    try:
+        return float(text)
+    except ValueError as error:
+        raise AnalysisInputError(f"{key} {text!r} in the link must be a number") from error
+
+
+def set_url(**values: str | list[str] | None) -> None:
+    """Write choices into the URL (None removes a key)."""
+    for key, value in values.items():
+        text = ",".join(value) if isinstance(value, list) else value
+        if text is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != text:
+            st.query_params[key] = text
+
+
+def choose_input() -> tuple[dict[str, Any], list[str], str]:
+    """Spec settings for the input, the sensitive columns it offers, and its name for errors.
+
+    ``?predictions=PATH&label=&score=|pred=`` reads a table on the server; otherwise ``?model=``.
+    """
+    predictions = st.query_params.get("predictions")
+    if predictions:
+        table = read_predictions_file(predictions)
+        st.write(f"Predictions file `{predictions}` — {len(table):,} rows")
+        score, pred = st.query_params.get("score"), st.query_params.get("pred")
+        settings = {
+            "predictions": predictions,
+            "label": url_value("label", "label"),
+            "score": None if pred else score,
+            "prediction": pred,
+        }
+        return settings, [str(c) for c in table.columns], "predictions file"
+    model = model_picker()
+    if model is None:
+        st.stop()
+    data = model.dataset(DatasetRole.DATA)
+    if data is None:
+        raise AnalysisInputError(f"model {model.model_id!r} has no linked DATA dataset with meta_<column> arrays")
+    splits = ["test", "train", "all"] if data.has_split else ["all"]
+    wanted = url_value("split", splits[0])
+    split = st.radio("Rows", splits, index=splits.index(wanted) if wanted in splits else 0, horizontal=True)
+    set_url(split=split)
+    settings = {"model_id": model.model_id, "split": None if split == "all" else split}
+    return settings, list(data.metadata_columns), f"model data {data.path!r}"
+
+
+def choose_slicing(columns: list[str], source: str) -> dict[str, Any]:
+    """Sensitive columns, intersections, thresholds and bootstrap settings, as spec settings."""
+    wanted = url_list("sensitive", columns)
+    for column in wanted:
+        if column not in columns:
+            raise AnalysisInputError(
+                MISSING_COLUMN.format(column=column, source=source, present=describe_choices(columns))
+            )
+    thresholds_text = st.text_input("Thresholds (comma-separated, in [0, 1])", url_value("thresholds", "0.3,0.5,0.7"))
+    thresholds = parse_thresholds(thresholds_text)
+    sensitive = st.multiselect("Sensitive columns", columns, default=wanted)
+    combos = ["*".join(c) for r in range(2, len(sensitive) + 1) for c in itertools.combinations(sensitive, r)]
+    intersections = st.multiselect(
+        "Intersections", combos, default=[c for c in url_list("intersections", []) if c in combos]
+    )
+    with st.expander("Bootstrap and slice settings"):
+        n_bootstrap = int(st.number_input("Bootstrap resamples", 0, 20000, url_int("bootstrap", 1000), step=100))
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, url_int("seed", 0)))
+        min_slice = int(st.number_input("Minimum slice size", 1, 10**6, url_int("min_slice", 30)))
+        missing = st.radio(
+            "Missing sensitive values", ["refuse", "group"], index=int(url_value("missing", "") == "group")
+        )
+    set_url(
+        sensitive=sensitive,
+        intersections=intersections,
+        thresholds=thresholds_text,
+        bootstrap=str(n_bootstrap),
+        seed=str(seed),
+        min_slice=str(min_slice),
+        missing=missing,
+    )
+    return {
+        "sensitive": tuple(sensitive),
+        "intersections": parse_intersections(intersections),
+        "thresholds": thresholds,
+        "baseline": url_value("baseline", "overall"),
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+        "min_slice": min_slice,
+        "missing": missing,
+    }
+
+
+def chosen_metrics() -> list[str]:
+    """``?metrics=`` checked against the metric keys."""
+    metrics = url_list("metrics", DEFAULT_METRICS)
+    for metric in metrics:
+        if metric not in METRIC_KEYS:
+            raise AnalysisInputError(f"metric {metric!r} is not valid; choose {describe_choices(METRIC_KEYS)}")
+    return metrics
