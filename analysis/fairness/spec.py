@@ -18,7 +18,7 @@ from typing import Any
 from analysis.errors import AnalysisInputError, describe_choices
 
 DEFAULT_THRESHOLDS = (0.5,)
-MAX_BOOTSTRAP = 100_000
+MAX_BOOTSTRAP = 20_000  # resampled values are kept in memory: B x slices x thresholds x 12 floats
 
 
 class MissingPolicy(StrEnum):

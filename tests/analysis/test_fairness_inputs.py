@@ -139,7 +139,7 @@ def test_numeric_sensitive_values_render_as_integers():
             {"score": None},
             "a predictions table needs exactly one of a score column (--score) or a predicted-label column (--pred)",
         ),
-        ({"n_bootstrap": -1}, "bootstrap resamples -1 must be an integer in [0, 100000]"),
+        ({"n_bootstrap": -1}, "bootstrap resamples -1 must be an integer in [0, 20000]"),
         ({"min_slice": 0}, "minimum slice size 0 must be a positive integer"),
         (
             {"baseline": "race=x"},
