@@ -31,7 +31,7 @@ from analysis.model_card.render_markdown import (
 from analysis.model_card.spdx import PROPRIETARY, hugging_face_license
 
 
-class _HeaderDumper(yaml.SafeDumper):
+class _HeaderDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter when present: 5x faster
     """SafeDumper that keeps every string on one line, quoting the risky ones."""
 
 

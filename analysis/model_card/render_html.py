@@ -25,9 +25,17 @@ from analysis.model_card.document import (
     output_format_text,
 )
 from analysis.model_card.render_markdown import SUMMARY_LABELS
-from analysis.model_card.tables import disparity_metrics, display_ci, display_number, metric_table, privacy_summary
+from analysis.model_card.tables import (
+    disparity_metrics,
+    display_ci,
+    display_number,
+    metric_table,
+    privacy_summary,
+    split_columns,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
+TABLE_COLUMNS = 4  # metric columns per table: values with their intervals fit an A4/letter page
 
 
 def is_safe_link(url: str) -> bool:
@@ -63,6 +71,7 @@ def card_context(card: ModelCard) -> dict[str, Any]:
                 "evidence": evidence,
                 "record": evidence.record,
                 "table": metric_table(evidence),
+                "tables": split_columns(metric_table(evidence), TABLE_COLUMNS),
                 "charts": fairness_charts(evidence) if kind == "fairness" else privacy_charts(evidence),
                 "roc": roc_chart(evidence) if kind == "privacy" else None,
                 "disparities": disparity_metrics(evidence),

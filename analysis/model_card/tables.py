@@ -7,7 +7,7 @@ each FPR and attacker advantage. Display values are rounded; the JSON card keeps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analysis.model_card.evidence import CardMetric, RecordEvidence
 
@@ -56,6 +56,37 @@ class MetricTable:
 _EMPTY = Cell(value="", ci="", exact="", reason="")
 
 
+# Column order (records store metrics in alphabetical order); unknown metrics follow, alphabetically.
+METRIC_ORDER = (
+    "count",
+    "base_rate",
+    "selection_rate",
+    "accuracy",
+    "tpr",
+    "fpr",
+    "tnr",
+    "fnr",
+    "precision",
+    "fdr",
+    "for",
+    "auc",
+)
+
+
+def _ordered(names: list[str]) -> tuple[str, ...]:
+    unique = list(dict.fromkeys(names))
+    return tuple(sorted(unique, key=lambda n: (METRIC_ORDER.index(n) if n in METRIC_ORDER else len(METRIC_ORDER), n)))
+
+
+def split_columns(table: MetricTable, size: int) -> list[MetricTable]:
+    """The table as several narrower ones of at most ``size`` metric columns (for pages and print)."""
+    parts = []
+    for start in range(0, max(len(table.columns), 1), size):
+        rows = tuple(replace(row, cells=row.cells[start : start + size]) for row in table.rows)
+        parts.append(replace(table, columns=table.columns[start : start + size], rows=rows))
+    return parts
+
+
 def _cell(metric: CardMetric | None) -> Cell:
     if metric is None:
         return _EMPTY
@@ -66,7 +97,7 @@ def _cell(metric: CardMetric | None) -> Cell:
 def fairness_table(evidence: RecordEvidence) -> MetricTable:
     """Overall and per-slice metrics of a fairness record, pivoted to slices x metrics."""
     metrics = [m for m in evidence.metrics if m.section in ("overall", "slice")]
-    columns = tuple(dict.fromkeys(m.name for m in metrics))
+    columns = _ordered([m.name for m in metrics])
     thresholds = sorted({m.threshold for m in metrics if m.threshold is not None}) or [None]
     slices = list(dict.fromkeys(m.slice for m in metrics))
     rows = []

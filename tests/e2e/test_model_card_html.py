@@ -36,8 +36,10 @@ def test_exported_html_card_renders_offline(card_home: Path, browser, tmp_path: 
     page.goto(path.as_uri())
     page.get_by_role("heading", level=1, name="Tiny credit MLP").wait_for(timeout=30_000)
 
-    table = page.locator(f"table.metrics[data-record='{records['fairness'].record_id}']")
-    assert table.locator("th").all_inner_texts()[:3] == ["slice", "threshold", "accuracy"]
+    tables = page.locator(f"table.metrics[data-record='{records['fairness'].record_id}']")
+    assert tables.count() == 2  # five metrics, four columns per table
+    table = tables.first
+    assert table.locator("th").all_inner_texts() == ["slice", "threshold", "count", "selection rate", "accuracy", "tpr"]
     row = table.locator("tr", has_text="sex=F")
     assert "0.7123" in row.inner_text() and "[0.6234, 0.8011]" in row.inner_text()
     assert page.locator(f"table.metrics[data-record='{records['privacy'].record_id}']").count() == 1
