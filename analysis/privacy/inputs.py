@@ -51,7 +51,9 @@ class OutputKind(StrEnum):
 class ModelOutputs:
     """One side of an audit (members or non-members), validated on construction.
 
-    ``outputs``: ``[n, classes]`` logits or probabilities (float); ``labels``: ``[n]`` class
+    ``outputs``: ``[n, classes]`` logits or probabilities, kept as float64 (the library's softmax
+    and log keep the input's precision, and in float32 confidently fitted examples all reach
+    loss 0, tying members with non-members); ``labels``: ``[n]`` class
     indices; ``metadata``: columns ``[n]`` for custom slices; ``images``: the inputs
     ``[n, height, width(, channels)]`` when they are images (for showing exposed examples),
     with values in ``image_range``. ``name`` names the side in error messages.
@@ -77,8 +79,7 @@ class ModelOutputs:
             raise AnalysisInputError(EMPTY.format(name=self.name))
         if not (np.issubdtype(outputs.dtype, np.floating) or np.issubdtype(outputs.dtype, np.integer)):
             raise AnalysisInputError(NOT_NUMERIC.format(what=what, name=self.name, dtype=outputs.dtype))
-        if not np.issubdtype(outputs.dtype, np.floating):
-            outputs = outputs.astype(np.float64)
+        outputs = outputs.astype(np.float64, copy=False)  # float32 softmax saturates: losses tie at 0
         bad = ~np.isfinite(outputs).all(axis=1)
         if bad.any():
             raise AnalysisInputError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from analysis.privacy.progress import ProgressFn, scaled_progress
 from analysis.privacy.spec import ModelSource
 from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
 
-OUTPUTS_CODE_VERSION = "1"
+OUTPUTS_CODE_VERSION = "2"
 _OUTPUT_KINDS = {
     "probabilities": OutputKind.PROBS,
     "binary_probability": OutputKind.PROBS,
@@ -55,8 +56,7 @@ def load_model_inputs(
     record = registry.get(source.model_id)
     revision = registry.resolve(source.model_id, source.revision)
     summary = revision.summary
-    kind = _OUTPUT_KINDS.get(summary.output_kind)
-    if kind is None or len(summary.output_shape) != 1:
+    if summary.output_kind not in _OUTPUT_KINDS or len(summary.output_shape) != 1:
         raise AnalysisInputError(
             NOT_A_CLASSIFIER.format(model=source.model_id, kind=summary.output_kind, shape=list(summary.output_shape))
         )
@@ -64,19 +64,18 @@ def load_model_inputs(
     loaded: list[ModelOutputs] = []
     hashes = {"model": revision.revision}
     class_names: tuple[str, ...] = ()
-    files: dict[Path, tuple[DatasetInfo, dict[str, np.ndarray], np.ndarray]] = {}  # a split file is read once
+    files: dict[
+        Path, tuple[DatasetInfo, dict[str, np.ndarray], np.ndarray, OutputKind]
+    ] = {}  # a split file is read once
     for number, side in enumerate(sides):
         if side.path not in files:
             role = DatasetRole.DATA if side.split else (DatasetRole.MEMBERS, DatasetRole.NONMEMBERS)[number]
             info = inspect_dataset(side.path, role, input_shape=summary.input_shape)
             arrays = load_npz(side.path)
             report = scaled_progress(progress, number / len(sides), (number + 1) / len(sides))
-            files[side.path] = (
-                info,
-                arrays,
-                _cached_outputs(revision, info, arrays["x"], batch_size=source.batch_size, progress=report),
-            )
-        info, arrays, outputs = files[side.path]
+            outputs, kind = _cached_outputs(revision, info, arrays["x"], batch_size=source.batch_size, progress=report)
+            files[side.path] = info, arrays, outputs, kind
+        info, arrays, outputs, kind = files[side.path]
         rows = np.ones(len(outputs), dtype=bool) if side.split is None else arrays["split"] == side.split
         hashes[("members", "nonmembers")[number]] = info.sha256 + (
             "" if side.split is None else f"[split={side.split}]"
@@ -122,41 +121,81 @@ def _sides(source: ModelSource, record: ModelRecord) -> tuple[_Side, _Side]:
 
 def _cached_outputs(
     revision: RevisionRecord, info: DatasetInfo, x: np.ndarray, *, batch_size: int, progress: ProgressFn
-) -> np.ndarray:
-    """The model's outputs ``[n, width]`` float32 on every row of the file ``info`` describes."""
+) -> tuple[np.ndarray, OutputKind]:
+    """The model's outputs ``[n, width]`` on every row of the file ``info`` describes, and their kind."""
     from cache import NPZ, make_key
 
     key = make_key(
         revision=revision.revision,
         analysis="model-outputs",
-        params={"data_sha256": info.sha256},
+        params={"data_sha256": info.sha256, "prefer": "logits"},
         code_version=OUTPUTS_CODE_VERSION,
     )
+
+    def compute() -> dict[str, np.ndarray]:
+        outputs, kind = compute_outputs(revision, x, batch_size=batch_size, progress=progress)
+        return {"outputs": outputs, "kind": np.array(kind.value)}
+
     store = open_result_store()
     try:
-        fetched = store.get_or_compute(
-            key, lambda: {"outputs": compute_outputs(revision, x, batch_size=batch_size, progress=progress)}, NPZ
-        )
+        fetched = store.get_or_compute(key, compute, NPZ)
     finally:
         store.close()
     if fetched.from_cache:
         progress(1.0, f"model outputs on {len(x)} examples: from the cache")
-    return fetched.value["outputs"]
+    return fetched.value["outputs"], OutputKind(str(fetched.value["kind"]))
 
 
-def compute_outputs(revision: RevisionRecord, x: np.ndarray, *, batch_size: int, progress: ProgressFn) -> np.ndarray:
-    """Run the model on ``x`` in batches: ``[n, width]`` float32; ``progress`` after each batch."""
+def compute_outputs(
+    revision: RevisionRecord, x: np.ndarray, *, batch_size: int, progress: ProgressFn
+) -> tuple[np.ndarray, OutputKind]:
+    """Run the model on ``x`` in batches (``progress`` after each): outputs ``[n, width]`` and their kind.
+
+    When the model ends in a softmax or sigmoid head, the outputs are that head's logits (the
+    input of a final ``Softmax``/``Activation`` layer, or a final ``Dense`` layer's
+    pre-activation, computed in float64): float32 probabilities saturate at 1.0 for
+    confidently fitted examples, making member and non-member losses tie at 0.
+    """
     from analysis.model_loading import load_revision
 
     progress(0.0, f"loading model {revision.model_id} (revision {revision.short})")
     model = load_revision(revision)
+    runner, head = _logits_runner(model)
     batches = []
     for start in range(0, len(x), batch_size):
         batch = np.asarray(x[start : start + batch_size], dtype=np.float32)
-        batches.append(np.asarray(model.predict_on_batch(batch), dtype=np.float32).reshape(len(batch), -1))
+        batches.append(np.asarray(runner.predict_on_batch(batch)).reshape(len(batch), -1))
         done = min(start + batch_size, len(x))
         progress(done / len(x), f"model outputs: {done}/{len(x)} examples")
-    return np.concatenate(batches)
+    outputs = np.concatenate(batches)
+    if runner is model:
+        return outputs.astype(np.float32), _OUTPUT_KINDS[revision.summary.output_kind]
+    if head is not None:  # a Dense head: its pre-activation, in float64
+        weights, bias = (np.asarray(w, dtype=np.float64) for w in head.get_weights())
+        outputs = outputs.astype(np.float64) @ weights + bias
+    return outputs, OutputKind.LOGITS
+
+
+def _logits_runner(model: Any) -> tuple[Any, Any]:
+    """``(runner, dense_head)``: a model giving logits (or a Dense head's input), else ``(model, None)``."""
+    import keras
+
+    last = model.layers[-1]
+    config = last.get_config() if hasattr(last, "get_config") else {}
+    try:
+        if type(last).__name__ == "Softmax" or (
+            type(last).__name__ == "Activation" and config.get("activation") in ("softmax", "sigmoid")
+        ):
+            return keras.Model(model.inputs, last.input), None
+        if (
+            type(last).__name__ == "Dense"
+            and config.get("activation") in ("softmax", "sigmoid")
+            and len(last.get_weights()) == 2
+        ):
+            return keras.Model(model.inputs, last.input), last
+    except (AttributeError, ValueError):  # a layer called several times, or a wrapped SavedModel
+        pass
+    return model, None
 
 
 def _is_image_batch(x: np.ndarray) -> bool:

@@ -135,18 +135,24 @@ def test_cli_model_alone_uses_the_linked_sets(tiny_model, capsys):
 
 @pytest.mark.slow
 def test_demo_memorizer_leaks_more_than_the_generalizing_model(demo_home, monkeypatch):
-    """shapes-cnn-memorizer (500 members, memorized) against shapes-cnn (8000 train / 2000 test), same task."""
+    """shapes-cnn-memorizer (500 members, memorized) against shapes-cnn (8000 train / 2000 test), same task.
+
+    Default attacks (threshold, entropy, lr) on the entire data set; the summary takes the best attack.
+    """
     monkeypatch.setenv("LOUPE_HOME", str(demo_home))
 
-    def entire(model_id: str):
-        result = run_membership_audit(
-            MembershipAuditSpec(
-                source=ModelSource(model_id=model_id), attacks=("threshold",), slicing=SlicingOptions.parse("none")
-            )
+    def audit(model_id: str):
+        return run_membership_audit(
+            MembershipAuditSpec(source=ModelSource(model_id=model_id), slicing=SlicingOptions.parse("none"))
         )
-        return result.rows[0]
 
-    memorizer, generalizer = entire("shapes-cnn-memorizer"), entire("shapes-cnn")
-    assert memorizer.auc > generalizer.auc + 0.1, (memorizer.auc, generalizer.auc)
-    assert memorizer.tpr_at_fpr[0.01] > 2 * generalizer.tpr_at_fpr[0.01], (memorizer.tpr_at_fpr, generalizer.tpr_at_fpr)
-    assert generalizer.auc < 0.65
+    memorizer, generalizer = audit("shapes-cnn-memorizer"), audit("shapes-cnn")
+    assert memorizer.max_auc() > 0.75, memorizer.max_auc()
+    assert generalizer.max_auc() < 0.6, generalizer.max_auc()
+    assert memorizer.max_tpr_at(0.01) > generalizer.max_tpr_at(0.01) + 0.04, (
+        memorizer.max_tpr_at(0.01),
+        generalizer.max_tpr_at(0.01),
+    )
+    assert (memorizer.verdict()[0], generalizer.verdict()[0]) == ("high", "low")
+    assert memorizer.loss_gap > 1.0
+    assert generalizer.loss_gap < 0.1
