@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
-from analysis.privacy.result import AttackRow, MembershipAuditResult
-from analysis.privacy.slicing import SliceKind
+from analysis.privacy.result import MembershipAuditResult
 from analysis.records import AnalysisRecord
 
 _STYLE = """
@@ -132,20 +131,13 @@ def _exposed(result: MembershipAuditResult) -> str:
     return "<h2>Most exposed members</h2>" + "".join(cells)
 
 
-def roc_rows_to_show(result: MembershipAuditResult) -> list[AttackRow]:
-    """Entire-data-set rows (one per attack) plus the worst row when it is another slice."""
-    rows = [row for row in result.rows if row.slice.kind is SliceKind.ENTIRE]
-    worst = result.worst_row()
-    return rows + ([worst] if worst is not None and worst not in rows else [])
-
-
 def _roc_figure(result: MembershipAuditResult):  # -> matplotlib Figure
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(5.2, 4.2))
     axes = figure.add_subplot()
     floor = 1.0 / max(result.n_nonmembers, 1)
-    for row in roc_rows_to_show(result):
+    for row in result.rows_to_plot():
         keep = row.roc_fpr > 0
         axes.step(
             row.roc_fpr[keep],

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.privacy.attacks import AttackKind
 from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
-from analysis.privacy.slicing import SkippedSlice, SliceKey
+from analysis.privacy.slicing import SkippedSlice, SliceKey, SliceKind
 
 # Verdict levels (heuristics, documented): chance is AUC 0.5 and TPR = FPR (1% at 1% FPR). A
 # few hundred non-members put chance TPR at 1% FPR anywhere up to ~3%, hence 5% for "moderate".
@@ -197,6 +197,13 @@ class MembershipAuditResult:
         """The row with the highest AUC among :meth:`summary_rows` (ties: higher TPR at 1% FPR)."""
         rows = self.summary_rows()
         return max(rows, key=lambda r: (r.auc, r.tpr_at_fpr.get(0.01) or 0.0)) if rows else None
+
+    def rows_to_plot(self) -> list[AttackRow]:
+        """The rows a report draws ROC curves for: the entire data set (one per attack), and the
+        worst row when it is on another slice."""
+        rows = [row for row in self.rows if row.slice.kind is SliceKind.ENTIRE]
+        worst = self.worst_row()
+        return rows + ([worst] if worst is not None and worst.slice.kind is not SliceKind.ENTIRE else [])
 
     def verdict(self) -> tuple[str, str]:
         """``(level, sentence)``; level is ``"high"``, ``"moderate"`` or ``"low"``."""
