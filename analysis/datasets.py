@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from analysis.hashing import sha256_file
 META_PREFIX = "meta_"
 
 
-class DatasetRole(str, Enum):
+class DatasetRole(StrEnum):
     DATA = "data"  # general linked data set (optionally with a split column)
     MEMBERS = "members"  # training members, for privacy audits
     NONMEMBERS = "nonmembers"  # held-out non-members, for privacy audits
@@ -126,9 +126,7 @@ def inspect_dataset(path: Path, role: DatasetRole, *, input_shape: tuple[int | N
             raise AnalysisInputError(f"metadata column {column!r} in {str(path)!r} must have {len(x)} rows")
     features = tuple(str(f) for f in arrays.get("feature_names", np.array([], dtype=str)).tolist())
     if features and (x.ndim != 2 or len(features) != x.shape[1]):
-        raise AnalysisInputError(
-            f"'feature_names' in {str(path)!r} has {len(features)} names for x of shape {x.shape}"
-        )
+        raise AnalysisInputError(f"'feature_names' in {str(path)!r} has {len(features)} names for x of shape {x.shape}")
     if "split" in arrays:
         values = set(np.unique(arrays["split"]).tolist())
         if not values <= {"train", "test"} or arrays["split"].shape != (len(x),):

@@ -14,7 +14,7 @@ import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ TRUST_HINT = (
 )
 
 
-class ModelFormat(str, Enum):
+class ModelFormat(StrEnum):
     KERAS = "keras"
     H5 = "h5"
     SAVEDMODEL = "savedmodel"

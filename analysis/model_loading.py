@@ -17,7 +17,16 @@ from analysis.model_files import (
 )
 
 # Layers that only pass values through or preprocess the input have no units of their own.
-_NO_UNITS = {"InputLayer", "Dropout", "Flatten", "Reshape", "SpatialDropout2D", "GaussianNoise", "Rescaling", "Normalization"}
+_NO_UNITS = {
+    "InputLayer",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "SpatialDropout2D",
+    "GaussianNoise",
+    "Rescaling",
+    "Normalization",
+}
 
 
 def load_keras_model(path: Path, *, trust_model_code: bool = False) -> Any:
@@ -32,7 +41,7 @@ def load_keras_model(path: Path, *, trust_model_code: bool = False) -> Any:
         return keras.saving.load_model(path, compile=False, safe_mode=not trust_model_code)
     except AnalysisInputError:
         raise
-    except Exception as error:  # noqa: BLE001  (the file is user input; any failure is reported)
+    except Exception as error:
         text = str(error)
         if "Lambda" in text or "safe_mode" in text:
             raise AnalysisInputError(f"model {str(path)!r} contains a Lambda layer. {TRUST_HINT}") from error
@@ -105,7 +114,9 @@ def _unit_layers(model: Any) -> list[LayerInfo]:
             continue
         if len(shape) not in (1, 2, 3) or shape[-1] is None:
             continue
-        infos.append(LayerInfo(name=layer.name, kind=kind, output_shape=tuple(int(d or 0) for d in shape), units=int(shape[-1])))
+        infos.append(
+            LayerInfo(name=layer.name, kind=kind, output_shape=tuple(int(d or 0) for d in shape), units=int(shape[-1]))
+        )
     return infos
 
 

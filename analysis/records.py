@@ -62,9 +62,16 @@ class AnalysisRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AnalysisRecord:
         return cls(
-            record_id=data["record_id"], kind=data["kind"], model_id=data["model"], revision=data["revision"],
-            created_at=data["created_at"], inputs=data["inputs"], parameters=data["parameters"],
-            versions=data["versions"], result=data["result"], extra=data.get("extra", {}),
+            record_id=data["record_id"],
+            kind=data["kind"],
+            model_id=data["model"],
+            revision=data["revision"],
+            created_at=data["created_at"],
+            inputs=data["inputs"],
+            parameters=data["parameters"],
+            versions=data["versions"],
+            result=data["result"],
+            extra=data.get("extra", {}),
         )
 
 
@@ -136,7 +143,9 @@ class RecordStore:
         with self._connect() as connection:
             row = connection.execute("SELECT body FROM records WHERE record_id=?", (record_id,)).fetchone()
         if row is None:
-            raise AnalysisInputError(f"no stored record {record_id!r}; list them with 'python -m analysis records list'")
+            raise AnalysisInputError(
+                f"no stored record {record_id!r}; list them with 'python -m analysis records list'"
+            )
         return AnalysisRecord.from_dict(json.loads(row[0]))
 
     def list(self, *, kind: str | None = None, model_id: str | None = None) -> list[AnalysisRecord]:

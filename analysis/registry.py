@@ -111,7 +111,9 @@ class ModelRecord:
         return {
             "id": self.model_id,
             **current,
-            "revisions": [{"revision": r.revision, "registered_at": r.registered_at, "path": r.path} for r in self.revisions],
+            "revisions": [
+                {"revision": r.revision, "registered_at": r.registered_at, "path": r.path} for r in self.revisions
+            ],
             "datasets": [d.to_dict() for d in self.datasets],
         }
 
@@ -163,8 +165,17 @@ class ModelRegistry:
                 "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
                 "path=excluded.path, size_bytes=excluded.size_bytes, mtime_ns=excluded.mtime_ns, "
                 "trusted=excluded.trusted, summary=excluded.summary",
-                (spec.model_id, revision, str(path), model_format.value, stat.st_size, stat.st_mtime_ns,
-                 int(spec.trust_model_code), json.dumps(summary.to_dict()), now),
+                (
+                    spec.model_id,
+                    revision,
+                    str(path),
+                    model_format.value,
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    int(spec.trust_model_code),
+                    json.dumps(summary.to_dict()),
+                    now,
+                ),
             )
             connection.execute(
                 "INSERT INTO models VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
@@ -218,7 +229,9 @@ class ModelRegistry:
             ]
             datasets = [
                 DatasetInfo.from_dict(json.loads(info))
-                for (info,) in connection.execute("SELECT info FROM datasets WHERE model_id=? ORDER BY role", (model_id,))
+                for (info,) in connection.execute(
+                    "SELECT info FROM datasets WHERE model_id=? ORDER BY role", (model_id,)
+                )
             ]
         current = next(r for r in revisions if r.revision == row[0])
         return ModelRecord(model_id=model_id, current=current, revisions=tuple(revisions), datasets=tuple(datasets))
@@ -227,8 +240,14 @@ class ModelRegistry:
     def _revision(model_id: str, row: tuple) -> RevisionRecord:
         revision, path, registered_at, trusted, summary, size_bytes, mtime_ns = row
         return RevisionRecord(
-            model_id=model_id, revision=revision, path=path, registered_at=registered_at, trusted=bool(trusted),
-            summary=ModelSummary.from_dict(json.loads(summary)), size_bytes=size_bytes, mtime_ns=mtime_ns,
+            model_id=model_id,
+            revision=revision,
+            path=path,
+            registered_at=registered_at,
+            trusted=bool(trusted),
+            summary=ModelSummary.from_dict(json.loads(summary)),
+            size_bytes=size_bytes,
+            mtime_ns=mtime_ns,
         )
 
     def resolve(self, model_id: str, revision_prefix: str | None = None) -> RevisionRecord:
@@ -250,7 +269,8 @@ class ModelRegistry:
         if not matches:
             raise AnalysisInputError(
                 f"model {model_id!r} has no revision {revision_prefix!r}; "
-                f"its revisions are {describe_choices(r.short for r in record.revisions)} (current {record.current.short})"
+                f"its revisions are {describe_choices(r.short for r in record.revisions)} "
+                f"(current {record.current.short})"
             )
         if len(matches) > 1:
             raise AnalysisInputError(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def _decode_parquet(data: bytes) -> Any:
     return pd.read_parquet(io.BytesIO(data))
 
 
-JSON = Codec("json", _encode_json, lambda data: json.loads(data))
+JSON = Codec("json", _encode_json, json.loads)
 NPZ = Codec("npz", _encode_npz, _decode_npz)
 PNG = Codec("png", _encode_png, _decode_png)
 PARQUET = Codec("parquet", _encode_parquet, _decode_parquet)

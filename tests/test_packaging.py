@@ -20,7 +20,13 @@ def test_every_requirement_is_pinned_exactly():
 
 def test_stale_upstream_pins_are_not_installed():
     pinned = (PROJECT_ROOT / "requirements.txt").read_text().lower().replace("_", "-")
-    for absent in ("tf-models-official", "tensorflow-probability", "tensorflow-estimator", "lucid", "model-card-toolkit"):
+    for absent in (
+        "tf-models-official",
+        "tensorflow-probability",
+        "tensorflow-estimator",
+        "lucid",
+        "model-card-toolkit",
+    ):
         assert f"\n{absent}==" not in pinned
     assert re.search(r"\nscikit-learn==1\.6\.", pinned)
     assert re.search(r"\ntensorflow-cpu==2\.21\.", pinned)
@@ -32,8 +38,10 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in ci and "make test" in readme and "make run" in readme
 
 
-@pytest.mark.skipif(shutil.which("hadolint") is None and not (PROJECT_ROOT / ".venv/bin/hadolint").exists(),
-                    reason="hadolint is not installed")
+@pytest.mark.skipif(
+    shutil.which("hadolint") is None and not (PROJECT_ROOT / ".venv/bin/hadolint").exists(),
+    reason="hadolint is not installed",
+)
 def test_dockerfile_lints_clean():
     binary = shutil.which("hadolint") or str(PROJECT_ROOT / ".venv/bin/hadolint")
     result = subprocess.run([binary, str(PROJECT_ROOT / "Dockerfile")], capture_output=True, text=True, check=False)

@@ -45,7 +45,9 @@ def model_picker(query_key: str = "model") -> ModelRecord | None:
     registry = get_registry()
     ids = registry.ids()
     if not ids:
-        st.info("No models are registered yet. Run `make run` (it builds the demo models) or add one on the Models page.")
+        st.info(
+            "No models are registered yet. Run `make run` (it builds the demo models) or add one on the Models page."
+        )
         st.page_link("ui/pages/models.py", label="Go to Models", icon=":material/deployed_code:")
         return None
     wanted = st.query_params.get(query_key)

@@ -48,14 +48,19 @@ def _describe(record: ModelRecord) -> str:
         f"in [{summary.input_range[0]:g}, {summary.input_range[1]:g}]  output {summary.output_kind} "
         f"{list(summary.output_shape)}  {summary.parameter_count:,} parameters"
     ]
-    lines += [f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {layer.units} units" for layer in summary.layers]
+    lines += [
+        f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {layer.units} units"
+        for layer in summary.layers
+    ]
     lines += [f"    data[{d.role.value}]: {d.path} ({d.n_examples} examples)" for d in record.datasets]
     return "\n".join(lines)
 
 
 def run_list(args: argparse.Namespace) -> int:
     records = ModelRegistry().list()
-    human = "\n".join(_describe(r) for r in records) or "no models registered; try: python -m analysis models build-demo"
+    human = (
+        "\n".join(_describe(r) for r in records) or "no models registered; try: python -m analysis models build-demo"
+    )
     emit({"models": [r.to_dict() for r in records]}, args.json, human)
     return 0
 
@@ -84,7 +89,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     record = ModelRegistry().get(args.model_id)
-    revisions = "\n".join(f"    revision {r.short} registered {r.registered_at} from {r.path}" for r in record.revisions)
+    revisions = "\n".join(
+        f"    revision {r.short} registered {r.registered_at} from {r.path}" for r in record.revisions
+    )
     emit(record.to_dict(), args.json, _describe(record) + "\n" + revisions)
     return 0
 

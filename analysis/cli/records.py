@@ -24,12 +24,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     records = RecordStore().list(kind=args.kind, model_id=args.model)
-    human = "\n".join(f"{r.record_id}  {r.created_at}  {r.kind:<9} {r.model_id or '-'}" for r in records) or "no records"
+    human = (
+        "\n".join(f"{r.record_id}  {r.created_at}  {r.kind:<9} {r.model_id or '-'}" for r in records) or "no records"
+    )
     emit({"records": [{k: v for k, v in r.to_dict().items() if k != "result"} for r in records]}, args.json, human)
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     record = RecordStore().get(args.record_id)
-    emit(record.to_dict(), args.json, f"{record.record_id} ({record.kind}, {record.created_at}); use --json PATH to export")
+    emit(
+        record.to_dict(),
+        args.json,
+        f"{record.record_id} ({record.kind}, {record.created_at}); use --json PATH to export",
+    )
     return 0

@@ -10,6 +10,7 @@ file lock, so concurrent builders never see half a build.
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import os
@@ -42,17 +43,25 @@ class DemoConfig:
 
     @classmethod
     def tiny(cls) -> DemoConfig:
-        return cls(shapes_train=64, shapes_test=32, shapes_epochs=1, memorizer_members=32, memorizer_epochs=2,
-                   credit_rows=256, credit_epochs=1)
+        return cls(
+            shapes_train=64,
+            shapes_test=32,
+            shapes_epochs=1,
+            memorizer_members=32,
+            memorizer_epochs=2,
+            credit_rows=256,
+            credit_epochs=1,
+        )
 
 
 def builder_code_hash() -> str:
-    """Hash of the demo package's source files and the Keras version."""
+    """Hash of the demo package's code (syntax trees) and the Keras version."""
     from importlib import metadata
 
     digest = hashlib.sha256(metadata.version("keras").encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + source.read_bytes())
+        # The syntax tree, not the bytes: reformatting or editing comments does not retrain.
+        digest.update(source.name.encode() + ast.dump(ast.parse(source.read_text())).encode())
     return digest.hexdigest()[:16]
 
 
@@ -83,17 +92,24 @@ def build_demo_models(
         model_folder = folder / model_id
         datasets = {DatasetRole(p.stem): p for p in sorted(model_folder.glob("*.npz"))}
         report(f"registering {model_id}")
-        records.append(registry.register(RegisterModelSpec(path=model_folder / "model.keras", model_id=model_id,
-                                                           datasets=datasets)))
+        records.append(
+            registry.register(
+                RegisterModelSpec(path=model_folder / "model.keras", model_id=model_id, datasets=datasets)
+            )
+        )
     return records
 
 
 def _all_registered_from(registry: ModelRegistry, folder: Path) -> bool:
     known = set(registry.ids())
-    return all(
-        model_id in known and Path(registry.get(model_id).current.path) == (folder / model_id / "model.keras").resolve()
-        for model_id in DEMO_IDS
-    ) and (folder / "COMPLETE").exists()
+    return (
+        all(
+            model_id in known
+            and Path(registry.get(model_id).current.path) == (folder / model_id / "model.keras").resolve()
+            for model_id in DEMO_IDS
+        )
+        and (folder / "COMPLETE").exists()
+    )
 
 
 def _ensure_built(folder: Path, *, seed: int, config: DemoConfig, report: Callable[[str], None]) -> None:

@@ -55,7 +55,9 @@ def generate_credit(n: int, *, seed: int) -> dict[str, np.ndarray]:
     income = rng.lognormal(np.log(48), 0.45, n)
     income *= np.where(group == "D", INJECTED["income_factor"]["group"]["D"], 1.0)
     income *= np.where(sex == "F", INJECTED["income_factor"]["sex"]["F"], 1.0)
-    debt_ratio = np.clip(rng.beta(2, 5, n) + np.where(group == "C", INJECTED["debt_ratio_shift"]["group"]["C"], 0), 0, 1)
+    debt_ratio = np.clip(
+        rng.beta(2, 5, n) + np.where(group == "C", INJECTED["debt_ratio_shift"]["group"]["C"], 0), 0, 1
+    )
     history = np.clip(age_years - 18 - rng.uniform(0, 4, n), 0, None)
     open_accounts = rng.poisson(3 + history / 10)
     late = rng.poisson(0.6 + 1.5 * debt_ratio)

@@ -48,8 +48,10 @@ def _log_epochs(report: Callable[[str], None], name: str) -> Any:
     class _Report(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
-            report(f"  {name} epoch {epoch + 1}/{self.params['epochs']}: loss {logs.get('loss', 0):.3f} "
-                   f"accuracy {logs.get('accuracy', 0):.3f}")
+            report(
+                f"  {name} epoch {epoch + 1}/{self.params['epochs']}: loss {logs.get('loss', 0):.3f} "
+                f"accuracy {logs.get('accuracy', 0):.3f}"
+            )
 
     return _Report()
 
@@ -61,16 +63,28 @@ def train_shapes_cnn(folder: Path, *, seed: int, config: Any, report: Callable[[
     x_test, y_test = generate_shapes(config.shapes_test, seed=seed * 1000 + 2)
     model = shapes_architecture("shapes_cnn")
     _compile(model, "sparse_categorical_crossentropy", 2e-3)
-    model.fit(x_train, y_train, batch_size=64, epochs=config.shapes_epochs, shuffle=True, verbose=0,
-              callbacks=[_log_epochs(report, "shapes-cnn")])
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=64,
+        epochs=config.shapes_epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[_log_epochs(report, "shapes-cnn")],
+    )
     accuracy = float(np.mean(model.predict(x_test, batch_size=256, verbose=0).argmax(1) == y_test))
     report(f"  shapes-cnn test accuracy {accuracy:.3f}")
     folder.mkdir(parents=True)
     model.save(folder / "model.keras")
     split = np.array(["train"] * len(x_train) + ["test"] * len(x_test))
     # The linked data set keeps a manageable slice of the training set plus the whole test set.
-    np.savez(folder / "data.npz", x=np.concatenate([x_train, x_test]), y=np.concatenate([y_train, y_test]),
-             split=split, class_names=np.array(CLASS_NAMES))
+    np.savez(
+        folder / "data.npz",
+        x=np.concatenate([x_train, x_test]),
+        y=np.concatenate([y_train, y_test]),
+        split=split,
+        class_names=np.array(CLASS_NAMES),
+    )
 
 
 MEMORIZER_LABEL_NOISE = 0.3
@@ -97,8 +111,15 @@ def train_shapes_memorizer(folder: Path, *, seed: int, config: Any, report: Call
     others_y = _noisy_labels(others_y, seed=seed * 1000 + 7)
     model = shapes_architecture("shapes_cnn_memorizer")
     _compile(model, "sparse_categorical_crossentropy", 2e-3)
-    model.fit(members_x, members_y, batch_size=32, epochs=config.memorizer_epochs, shuffle=True, verbose=0,
-              callbacks=[_log_epochs(report, "shapes-cnn-memorizer")])
+    model.fit(
+        members_x,
+        members_y,
+        batch_size=32,
+        epochs=config.memorizer_epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[_log_epochs(report, "shapes-cnn-memorizer")],
+    )
     train_acc = float(np.mean(model.predict(members_x, verbose=0).argmax(1) == members_y))
     test_acc = float(np.mean(model.predict(others_x, verbose=0).argmax(1) == others_y))
     report(f"  shapes-cnn-memorizer train accuracy {train_acc:.3f}, non-member accuracy {test_acc:.3f}")
@@ -124,8 +145,14 @@ def train_credit_mlp(folder: Path, *, seed: int, config: Any, report: Callable[[
     outputs = keras.layers.Dense(1, activation="sigmoid", name="repay_probability")(x)
     model = keras.Model(inputs, outputs, name="credit_mlp")
     _compile(model, "binary_crossentropy", 3e-3)
-    model.fit(data["x"][:n_train], data["y"][:n_train], batch_size=128, epochs=config.credit_epochs, verbose=0,
-              callbacks=[_log_epochs(report, "credit-mlp")])
+    model.fit(
+        data["x"][:n_train],
+        data["y"][:n_train],
+        batch_size=128,
+        epochs=config.credit_epochs,
+        verbose=0,
+        callbacks=[_log_epochs(report, "credit-mlp")],
+    )
     scores = model.predict(data["x"][n_train:], batch_size=1024, verbose=0)[:, 0]
     report(f"  credit-mlp test accuracy {np.mean((scores >= 0.5) == data['y'][n_train:]):.3f}")
     folder.mkdir(parents=True)

@@ -24,8 +24,9 @@ def test_models_list_empty(loupe_home, capsys):
 
 
 def test_add_show_list(loupe_home, capsys, tiny_cnn_path, tiny_dataset_path, tmp_path):
-    code, out, _ = run(capsys, "models", "add", str(tiny_cnn_path), "--id", "tiny", "--data", str(tiny_dataset_path),
-                       "--json", "-")
+    code, out, _ = run(
+        capsys, "models", "add", str(tiny_cnn_path), "--id", "tiny", "--data", str(tiny_dataset_path), "--json", "-"
+    )
     assert code == 0
     added = json.loads(out)
     assert added["id"] == "tiny" and added["format"] == "keras" and len(added["revision"]) == 64
@@ -44,7 +45,10 @@ def test_add_show_list(loupe_home, capsys, tiny_cnn_path, tiny_dataset_path, tmp
     ("argv", "message"),
     [
         (["models", "show", "nope"], "error: unknown model 'nope'; registered models are (none)\n"),
-        (["models", "add", "/no/such/file.keras", "--id", "x"], "error: model path '/no/such/file.keras' does not exist\n"),
+        (
+            ["models", "add", "/no/such/file.keras", "--id", "x"],
+            "error: model path '/no/such/file.keras' does not exist\n",
+        ),
         (["models", "add", "/tmp", "--id", "Bad Id"], "error: model id 'Bad Id' is not valid"),
         (["models", "add", "/tmp", "--id", "x", "--input-range", "5"], "error: range '5' must be LO,HI, e.g. 0,255\n"),
         (["records", "show", "privacy-000000000000"], "error: no stored record 'privacy-000000000000'"),
@@ -59,8 +63,14 @@ def test_bad_input_exits_2_with_one_line(loupe_home, capsys, argv, message):
 
 
 def test_module_entry_point_help():
-    result = subprocess.run([sys.executable, "-m", "analysis", "models", "--help"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "models", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0
     for verb in ("list", "add", "show", "build-demo"):
         assert verb in result.stdout

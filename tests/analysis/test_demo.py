@@ -20,7 +20,7 @@ def test_shapes_generator_is_deterministic_and_balanced():
     np.testing.assert_array_equal(x1, x2)
     np.testing.assert_array_equal(y1, y2)
     assert x1.shape == (40, 64, 64, 3) and x1.dtype == np.float32
-    assert 0.0 <= x1.min() and x1.max() <= 1.0
+    assert x1.min() >= 0.0 and x1.max() <= 1.0
     assert np.bincount(y1, minlength=len(CLASS_NAMES)).tolist() == [4] * 10
     assert not np.array_equal(generate_shapes(40, seed=4)[0], x1)
 

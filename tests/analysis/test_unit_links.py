@@ -25,8 +25,13 @@ def test_levels_of_a_link(registry):
     unit = resolve_unit_link({"model": "tiny", "layer": "conv", "unit": "3", "view": "Neuron"}, registry)
     assert (unit.unit, unit.view, unit.stale) == (3, "neuron", False)
     assert unit.query() == {"model": "tiny", "layer": "conv", "unit": "3", "view": "neuron"}
-    assert unit.query(unit=2, pin=True) == {"model": "tiny", "layer": "conv", "unit": "2", "rev": unit.revision.short,
-                                            "view": "neuron"}
+    assert unit.query(unit=2, pin=True) == {
+        "model": "tiny",
+        "layer": "conv",
+        "unit": "2",
+        "rev": unit.revision.short,
+        "view": "neuron",
+    }
     assert unit.query(layer="gap") == {"model": "tiny", "layer": "gap"}
 
 
@@ -34,19 +39,36 @@ def test_levels_of_a_link(registry):
     ("params", "message", "nearest"),
     [
         ({"model": "nope"}, "unknown model 'nope'; registered models are 'tiny'", {}),
-        ({"model": "tiny", "layer": "conv9"},
-         "model 'tiny' has no layer 'conv9'; layers with units are 'conv', 'gap' or 'logits'", {"model": "tiny"}),
-        ({"model": "tiny", "layer": "conv", "unit": "4"},
-         "unit 4 is out of range; layer 'conv' has units 0-3", {"model": "tiny", "layer": "conv", "unit": "3"}),
-        ({"model": "tiny", "layer": "conv", "unit": "-1"},
-         "unit -1 is out of range; layer 'conv' has units 0-3", {"model": "tiny", "layer": "conv", "unit": "0"}),
-        ({"model": "tiny", "layer": "conv", "unit": "two"},
-         "unit 'two' is not an integer; layer 'conv' has units 0-3", {"model": "tiny", "layer": "conv"}),
-        ({"model": "tiny", "layer": "conv", "unit": "1", "view": "xray"},
-         "unknown view 'xray'; valid views are 'channel', 'neuron', 'negative', 'diversity' or 'deepdream'",
-         {"model": "tiny", "layer": "conv", "unit": "1"}),
-        ({"model": "tiny", "layer": "<script>", "unit": "1"},
-         "model 'tiny' has no layer '<script>'; layers with units are 'conv', 'gap' or 'logits'", {"model": "tiny"}),
+        (
+            {"model": "tiny", "layer": "conv9"},
+            "model 'tiny' has no layer 'conv9'; layers with units are 'conv', 'gap' or 'logits'",
+            {"model": "tiny"},
+        ),
+        (
+            {"model": "tiny", "layer": "conv", "unit": "4"},
+            "unit 4 is out of range; layer 'conv' has units 0-3",
+            {"model": "tiny", "layer": "conv", "unit": "3"},
+        ),
+        (
+            {"model": "tiny", "layer": "conv", "unit": "-1"},
+            "unit -1 is out of range; layer 'conv' has units 0-3",
+            {"model": "tiny", "layer": "conv", "unit": "0"},
+        ),
+        (
+            {"model": "tiny", "layer": "conv", "unit": "two"},
+            "unit 'two' is not an integer; layer 'conv' has units 0-3",
+            {"model": "tiny", "layer": "conv"},
+        ),
+        (
+            {"model": "tiny", "layer": "conv", "unit": "1", "view": "xray"},
+            "unknown view 'xray'; valid views are 'channel', 'neuron', 'negative', 'diversity' or 'deepdream'",
+            {"model": "tiny", "layer": "conv", "unit": "1"},
+        ),
+        (
+            {"model": "tiny", "layer": "<script>", "unit": "1"},
+            "model 'tiny' has no layer '<script>'; layers with units are 'conv', 'gap' or 'logits'",
+            {"model": "tiny"},
+        ),
     ],
 )
 def test_bad_links(registry, params, message, nearest):

@@ -9,8 +9,14 @@ from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGES = ["ui/pages/home.py", "ui/pages/microscope.py", "ui/pages/privacy.py", "ui/pages/fairness.py",
-         "ui/pages/card.py", "ui/pages/models.py"]
+PAGES = [
+    "ui/pages/home.py",
+    "ui/pages/microscope.py",
+    "ui/pages/privacy.py",
+    "ui/pages/fairness.py",
+    "ui/pages/card.py",
+    "ui/pages/models.py",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -9,10 +9,22 @@ st.caption("Interpretability and responsible-AI analysis for your own TensorFlow
 
 columns = st.columns(4)
 JOBS = [
-    ("Microscope", "ui/pages/microscope.py", "Every unit of every layer at a stable URL: feature visualizations, "
-     "strongest dataset examples and activation statistics."),
-    ("Privacy", "ui/pages/privacy.py", "Membership-inference audits (tensorflow-privacy), sliced by class and feature."),
-    ("Fairness", "ui/pages/fairness.py", "Disaggregated metrics across groups and intersections, with confidence intervals."),
+    (
+        "Microscope",
+        "ui/pages/microscope.py",
+        "Every unit of every layer at a stable URL: feature visualizations, "
+        "strongest dataset examples and activation statistics.",
+    ),
+    (
+        "Privacy",
+        "ui/pages/privacy.py",
+        "Membership-inference audits (tensorflow-privacy), sliced by class and feature.",
+    ),
+    (
+        "Fairness",
+        "ui/pages/fairness.py",
+        "Disaggregated metrics across groups and intersections, with confidence intervals.",
+    ),
     ("Model card", "ui/pages/card.py", "Model cards in the Model Card Toolkit schema, citing the stored audits."),
 ]
 for column, (title, page, text) in zip(columns, JOBS, strict=True):

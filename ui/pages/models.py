@@ -53,7 +53,9 @@ if ids:
     )
     st.markdown("**Revisions** (newest first; pin one with `rev=<prefix>` in any link)")
     st.dataframe(
-        pd.DataFrame([{"revision": r.short, "registered_at": r.registered_at, "path": r.path} for r in record.revisions]),
+        pd.DataFrame(
+            [{"revision": r.short, "registered_at": r.registered_at, "path": r.path} for r in record.revisions]
+        ),
         hide_index=True,
     )
 else:
