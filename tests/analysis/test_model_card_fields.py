@@ -225,3 +225,27 @@ def test_store_keeps_drafts_with_problems(tmp_path: Path) -> None:
     draft = full_fields(model_details__overview="", model_details__licenses=[{"identifier": "nope"}])
     CardFieldStore(tmp_path).save("m", "r", draft)
     assert CardFieldStore(tmp_path).load("m", "r").fields == draft
+
+
+def test_form_text_round_trips_and_keeps_what_the_form_cannot_express() -> None:
+    from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, form_to_fields
+
+    fields = full_fields()
+    form = fields_to_form(fields)
+    assert set(form) == {f.key for f in FORM_FIELDS}
+    assert form["model_details.owners"] == "Risk team | risk@example.org"
+    assert form["considerations.ethical_considerations"] == "Disparate impact by sex | Audit every release"
+    assert form_to_fields(form, fields) == fields  # nothing changed: everything kept, citation style too
+    edited = form_to_fields(
+        {**form, "model_details.owners": "A | a@x.org\n\nB", "considerations.limitations": "one\n two \n"}, fields
+    )
+    assert [(o.name, o.contact) for o in edited.model_details.owners] == [("A", "a@x.org"), ("B", "")]
+    assert edited.considerations.limitations == ("one", "two")
+    assert edited.model_details.citations == fields.model_details.citations  # untouched box, style kept
+    fresh = form_to_fields(
+        {**fields_to_form(ModelCardFields()), "model_details.licenses": "MIT\nGPL-9"}, ModelCardFields()
+    )
+    assert [lic.identifier for lic in fresh.model_details.licenses] == ["MIT", "GPL-9"]
+    assert form_key_for("model_details.licenses[1].identifier") == "model_details.licenses"
+    assert form_key_for("model_details.version.date") == "model_details.version.date"
+    assert form_key_for("considerations.limitations[0].description") == "considerations.limitations"

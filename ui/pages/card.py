@@ -37,6 +37,18 @@ wanted = st.query_params.get("records")
 with user_errors():  # unknown ids, other models' records: the exact message, then stop
     chosen = select_records(model.model_id, revision.revision, wanted.split(",") if wanted else None, RecordStore())
 
+labels = {
+    r.record_id: f"{r.record_id} · {r.kind} · {r.created_at}"
+    + ("" if r.revision == revision.revision else " · other revision")
+    for r in records
+}
+cited = st.multiselect(
+    "Records to cite (latest of each kind by default)",
+    list(labels),
+    default=[r.record_id for r in chosen],
+    format_func=labels.get,
+)
+
 form_column, preview_column = st.columns([2, 3])
 with form_column:
     texts = fields_to_form(base)
@@ -54,17 +66,6 @@ with form_column:
     fields = form_to_fields(values, base)
     if fields != base:
         store.save(model.model_id, revision.revision, fields)
-    labels = {
-        r.record_id: f"{r.record_id} · {r.kind} · {r.created_at}"
-        + ("" if r.revision == revision.revision else " · other revision")
-        for r in records
-    }
-    cited = st.multiselect(
-        "Records to cite (latest of each kind by default)",
-        list(labels),
-        default=[r.record_id for r in chosen],
-        format_func=labels.get,
-    )
 
 with preview_column:
     if fields.problems():
