@@ -1,6 +1,43 @@
-"""/privacy: placeholder until this page is built; it shows what is coming, never fake results."""
+"""/privacy: membership-inference audits of a model, and stored audits at stable URLs.
+
+``?model=<id>`` opens the audit form for a model (with its past audits); ``?audit=<record id>``
+reopens a stored audit. Audits of precomputed outputs (any framework) run from the CLI:
+``python -m analysis privacy --members-outputs A.npz --nonmembers-outputs B.npz``.
+"""
 
 import streamlit as st
 
+from analysis.privacy.audit_records import save_audit
+from analysis.privacy.engine import run_membership_audit
+from ui.cached_privacy import stored_audit
+from ui.privacy_views import audit_form, past_audits, show_audit
+from ui.shared import call_or_error, model_picker, user_errors
+
 st.title("Privacy audits")
-st.info("This page is being built: membership-inference audits with tensorflow-privacy. Nothing here yet.")
+st.caption("Does the model leak who was in its training data? Membership-inference attacks by tensorflow-privacy.")
+
+audit_id = st.query_params.get("audit")
+if audit_id:
+    record, result = call_or_error(lambda: stored_audit(audit_id))
+    if result.model_id:
+        st.page_link(
+            "ui/pages/privacy.py",
+            label=f"New audit of {result.model_id}",
+            icon=":material/add:",
+            query_params={"model": result.model_id},
+        )
+    show_audit(record, result)
+    st.stop()
+
+model = model_picker()
+if model is not None:
+    with user_errors():
+        spec = audit_form(model)
+        if spec is not None:
+            bar = st.progress(0.0, text="starting")
+            result = run_membership_audit(spec, progress=lambda fraction, message: bar.progress(fraction, text=message))
+            record = save_audit(result)
+            st.query_params.clear()
+            st.query_params["audit"] = record.record_id
+            st.rerun()
+    past_audits(model.model_id)

@@ -1,0 +1,36 @@
+"""Cached reads behind the /privacy page: stored audits (immutable, so cached by id) and their HTML report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from analysis.paths import loupe_home
+from analysis.privacy.audit_records import load_audit
+from analysis.privacy.result import MembershipAuditResult
+from analysis.records import AnalysisRecord, RecordStore
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _stored_audit(home: str, record_id: str) -> dict[str, Any]:
+    record, _ = load_audit(record_id, RecordStore(home))  # raises AnalysisInputError for bad ids
+    return record.to_dict()
+
+
+def stored_audit(record_id: str) -> tuple[AnalysisRecord, MembershipAuditResult]:
+    """A stored privacy audit and its result (AnalysisInputError for unknown or non-privacy ids)."""
+    record = AnalysisRecord.from_dict(_stored_audit(str(loupe_home()), record_id))
+    provenance = {"inputs": record.inputs, "parameters": record.parameters, "versions": record.versions}
+    from dataclasses import replace
+
+    return record, replace(MembershipAuditResult.from_dict(record.result), provenance=provenance)
+
+
+@st.cache_data(max_entries=16, show_spinner="Rendering the HTML report ...")
+def report_html(home: str, record_id: str) -> str:
+    """The self-contained HTML report of a stored audit (``home`` keys the cache per Loupe home)."""
+    from analysis.privacy.report_html import render_html_report
+
+    record, result = load_audit(record_id, RecordStore(home))
+    return render_html_report(record, result)

@@ -1,0 +1,165 @@
+"""What the /privacy page shows: the audit form, one audit's findings, and past audits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis.datasets import DatasetRole
+from analysis.paths import loupe_home
+from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
+from analysis.privacy.audit_records import audit_json, list_audits
+from analysis.privacy.result import MembershipAuditResult
+from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions
+from analysis.records import AnalysisRecord
+from analysis.registry import ModelRecord
+from ui.cached_privacy import report_html
+from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_slice_auc
+
+# st.error is kept for user errors (bad links, bad input); a verdict is a finding.
+_VERDICT = {
+    "high": lambda text: st.warning(text, icon=":material/gpp_bad:"),
+    "moderate": lambda text: st.info(text, icon=":material/gpp_maybe:"),
+    "low": lambda text: st.success(text, icon=":material/verified_user:"),
+}
+
+
+def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
+    """The audit the user asks for, or None until they press Run."""
+    linked = model.dataset(DatasetRole.MEMBERS) or model.dataset(DatasetRole.DATA)
+    with st.form("audit"):
+        st.caption(
+            "Members and non-members: the sets linked to the model (or the train/test split of its data set), "
+            "unless you give two .npz files (x, y) on the server."
+        )
+        left, right = st.columns(2)
+        members = left.text_input("Members .npz (optional)")
+        nonmembers = right.text_input("Non-members .npz (optional)")
+        attacks = st.multiselect(
+            "Attacks (mlp, rf and knn are slow)",
+            [a.value for a in AttackKind],
+            [a.value for a in DEFAULT_ATTACKS],
+            format_func=lambda value: f"{value}: {AttackKind(value).description}",
+        )
+        slices = st.multiselect(
+            "Slices (the entire data set is always included)",
+            ["class", "percentile", "correctness"],
+            ["class", "percentile", "correctness"],
+        )
+        columns = st.multiselect("Slice by metadata columns", list(linked.metadata_columns) if linked else [])
+        seed = st.number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1)
+        if not st.form_submit_button("Run audit", type="primary"):
+            return None
+    files = {"members": Path(members.strip()), "nonmembers": Path(nonmembers.strip())} if members.strip() else {}
+    return MembershipAuditSpec(
+        source=ModelSource(model_id=model.model_id, **files),
+        attacks=tuple(attacks),
+        slicing=SlicingOptions.parse(",".join([*slices, *(f"column:{c}" for c in columns)]) or "none"),
+        seed=int(seed),
+    )
+
+
+def show_audit(record: AnalysisRecord, result: MembershipAuditResult) -> None:
+    """One audit: verdict, numbers, charts, the per-slice table, exposed examples, downloads."""
+    level, sentence = result.verdict()
+    _VERDICT[level](sentence)
+    summary = result.summary()
+    cells = st.columns(6)
+    for cell, (label, value) in zip(
+        cells,
+        [
+            ("Members / non-members", f"{result.n_members:,} / {result.n_nonmembers:,}"),
+            ("Train accuracy", _pct(result.train_accuracy)),
+            ("Test accuracy", _pct(result.test_accuracy)),
+            ("Loss gap", "n/a" if result.loss_gap is None else f"{result.loss_gap:.3f}"),
+            ("Max AUC", f"{summary['max_auc']:.3f}" if summary["max_auc"] is not None else "n/a"),
+            ("Max TPR @ 1% FPR", _pct(summary["max_tpr_at_1pct_fpr"])),
+        ],
+        strict=True,
+    ):
+        cell.metric(label, value)
+    left, right = st.columns(2)
+    left.plotly_chart(plot_roc_loglog(result), key="roc")
+    right.plotly_chart(plot_loss_distributions(result), key="losses")
+    st.subheader("Slices, worst first")
+    st.dataframe(result.to_frame(), hide_index=True)
+    st.plotly_chart(plot_slice_auc(result), key="slices")
+    if result.skipped:
+        st.caption(
+            "Skipped: "
+            + "; ".join(
+                f"{s.key.label(result.class_names)}{' (' + s.attack + ')' if s.attack else ''}: {s.reason}"
+                for s in result.skipped
+            )
+        )
+    _exposed(result)
+    st.caption(
+        f"Record `{record.record_id}` · {record.created_at} · seed {result.seed} · stable link: "
+        f"`/privacy?audit={record.record_id}` · TPR at a fixed FPR needs at least 1/FPR non-members in its slice."
+    )
+    left, right = st.columns(2)
+    left.download_button(
+        "Download JSON",
+        json.dumps(audit_json(record), indent=2),
+        file_name=f"{record.record_id}.json",
+        mime="application/json",
+    )
+    right.download_button(
+        "Download HTML report",
+        report_html(str(loupe_home()), record.record_id),
+        file_name=f"{record.record_id}.html",
+        mime="text/html",
+    )
+    with st.expander("Provenance"):
+        st.json(
+            {"inputs": dict(record.inputs), "parameters": dict(record.parameters), "versions": dict(record.versions)}
+        )
+
+
+def past_audits(model_id: str) -> None:
+    """Earlier audits of ``model_id``, newest first, each a link to its stable URL."""
+    records = list_audits(model_id)
+    st.subheader("Past audits")
+    if not records:
+        st.caption("None yet.")
+    for record in records:
+        summary = record.result.get("summary", {})
+        auc = summary.get("max_auc")
+        st.page_link(
+            "ui/pages/privacy.py",
+            label=f"{record.created_at} · {', '.join(record.parameters.get('attacks', []))} · "
+            f"max AUC {auc:.3f} · {summary.get('verdict', {}).get('level', '?')} risk"
+            if auc is not None
+            else f"{record.created_at} · {record.record_id}",
+            query_params={"audit": record.record_id},
+        )
+
+
+def _exposed(result: MembershipAuditResult) -> None:
+    if not result.exposed:
+        return
+    st.subheader("Most exposed members")
+    names = result.class_names
+    if all(example.image_png for example in result.exposed):
+        for cell, example in zip(st.columns(min(6, len(result.exposed))) * 100, result.exposed, strict=False):
+            cell.image(
+                example.image_png,
+                width=96,
+                caption=f"#{example.index} · "
+                f"{names[example.label] if example.label < len(names) else example.label} · "
+                f"risk {example.risk_score:.2f}",
+            )
+    else:
+        st.dataframe(
+            pd.DataFrame([e.to_dict() | {"image_png_base64": None} for e in result.exposed]).drop(
+                columns="image_png_base64"
+            ),
+            hide_index=True,
+        )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
