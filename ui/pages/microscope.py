@@ -1,6 +1,41 @@
-"""/microscope: placeholder until this page is built; it shows what is coming, never fake results."""
+"""/microscope: ?model= (layers), &layer= (unit grid), &unit= (one unit); optional rev= and view=."""
 
 import streamlit as st
 
-st.title("Microscope")
-st.info("This page is being built: feature visualizations, dataset examples and activation statistics for every unit. Nothing here yet.")
+from analysis.unit_links import BadLinkError, resolve_unit_link
+from ui.microscope_views import PAGE, show_layer, show_model, show_unit_header, show_visualization
+from ui.shared import get_registry
+
+registry = get_registry()
+try:
+    link = resolve_unit_link(dict(st.query_params), registry)
+except BadLinkError as error:
+    st.title("Microscope")
+    st.error(str(error), icon=":material/link_off:")
+    label = " / ".join(error.nearest.values()) or "the Microscope index"
+    st.page_link(PAGE, label=f"Go to {label}", query_params=error.nearest, icon=":material/arrow_forward:")
+    st.stop()
+
+if link is None:
+    st.title("Microscope")
+    st.write("Every unit of every layer has a stable link. Pick a model:")
+    ids = registry.ids()
+    if not ids:
+        st.info("No models registered yet: `make run` builds the demo models.")
+    for model_id in ids:
+        st.page_link(PAGE, label=model_id, query_params={"model": model_id})
+elif link.layer is None:
+    show_model(link)
+elif link.unit is None:
+    show_layer(link)
+else:
+    show_unit_header(link)
+    visualization, examples = st.columns([1, 1])
+    with examples:
+        st.subheader("Dataset examples")
+        from ui.unit_examples import show_unit_examples
+
+        show_unit_examples(link)
+    with visualization:
+        st.subheader("Feature visualization")
+        show_visualization(link)

@@ -1,0 +1,89 @@
+"""AppTest: Microscope deep links, bad links and the layer grid (tiny model, no rendering)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.registry import ModelRegistry, RegisterModelSpec
+from tests.conftest import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def open_microscope(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("ui/pages/microscope.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.fixture
+def tiny_registered(loupe_home, tiny_cnn_path) -> None:
+    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny"))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"model": "nope"}, "unknown model 'nope'; registered models are 'tiny'"),
+        (
+            {"model": "tiny", "layer": "conv9"},
+            "model 'tiny' has no layer 'conv9'; layers with units are 'conv', 'gap' or 'logits'",
+        ),
+        ({"model": "tiny", "layer": "conv", "unit": "99"}, "unit 99 is out of range; layer 'conv' has units 0-3"),
+        ({"model": "tiny", "layer": "conv", "unit": "1.5"}, "unit '1.5' is not an integer; layer 'conv' has units 0-3"),
+        (
+            {"model": "tiny", "layer": "conv", "unit": "1", "view": "garbage"},
+            "unknown view 'garbage'; valid views are 'channel', 'neuron', 'negative', 'diversity' or 'deepdream'",
+        ),
+        ({"model": "tiny", "rev": "not-hex"}, "revision 'not-hex' is not a hash prefix (4-64 hex digits)"),
+        ({"model": "%00'\";--", "layer": "x"}, "unknown model '%00\\'\";--'; registered models are 'tiny'"),
+    ],
+)
+def test_bad_links_show_an_error_and_a_way_out(tiny_registered, params, message):
+    at = open_microscope(**params)
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(message)
+
+
+def test_model_page_lists_layers(tiny_registered):
+    at = open_microscope(model="tiny")
+    assert not at.exception
+    assert at.title[0].value == "tiny"
+
+
+def test_layer_page_shows_placeholders_and_a_render_button(tiny_registered):
+    at = open_microscope(model="tiny", layer="conv")
+    assert not at.exception
+    assert at.title[0].value == "tiny / conv"
+    assert any("0 of 4 units are rendered" in info.value for info in at.info)
+    assert any("Render the 4 missing units" in button.label for button in at.button)
+
+
+def test_index_without_models(loupe_home):
+    at = open_microscope()
+    assert not at.exception
+    assert any("No models registered yet" in info.value for info in at.info)
+
+
+@pytest.mark.slow
+def test_unit_page_renders_on_demand_then_serves_from_cache(loupe_home, tiny_cnn_path, tiny_dataset_path):
+    from analysis.datasets import DatasetRole
+
+    ModelRegistry().register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
+    at = open_microscope(model="tiny", layer="conv", unit="2")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "tiny / conv / unit 2"
+    assert len(at.get("image")) == 11  # the feature visualization, 5 strongest and 5 weakest examples
+    assert len(at.get("plotly_chart")) == 1  # the activation histogram
+    labels = sorted(button.label for button in at.get("download_button"))
+    assert labels == ["Download JSON", "Download PNG", "Download unit data (JSON)"]
+    assert any("rev=" in code.value for code in at.code)  # the pinned "copy link"
+    again = open_microscope(model="tiny", layer="conv", unit="2")
+    assert not again.exception
+    assert not again.get("progress")  # served from the cache: nothing to render
