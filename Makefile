@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(PY) -m analysis models build-demo
 
 bench: $(STAMP)
-	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+	for script in bench/bench_*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
 
 # Re-pin every package after editing requirements.in (needs the package registry).
 lock:
