@@ -40,7 +40,8 @@ def main() -> None:
     first, rest = times[0], times[1:]
     print(f"cached unit page, first (cold: imports, data set loaded once): {first:.3f} s")
     print(
-        f"cached unit page, median of 20 warm: {statistics.median(rest):.3f} s (min {min(rest):.3f}, max {max(rest):.3f})"
+        f"cached unit page, median of 20 warm: {statistics.median(rest):.3f} s "
+        f"(min {min(rest):.3f}, max {max(rest):.3f})"
     )
     print(f"tensorflow imported while serving: {'tensorflow' in sys.modules}")
 
