@@ -68,7 +68,7 @@ def run_activation_pass(model: Any, layer: str, x: np.ndarray, indices: np.ndarr
     import tensorflow as tf
 
     extractor = keras.Model(model.inputs, model.get_layer(layer).output)
-    forward = tf.function(lambda batch: extractor(batch, training=False), reduce_retracing=True)
+    forward = tf.function(lambda batch: extractor([batch], training=False), reduce_retracing=True)
     means, maxes = [], []
     top_mean, top_max = _TopK(k), _TopK(k)
     for start in range(0, len(indices), batch_size):

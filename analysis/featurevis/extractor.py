@@ -54,7 +54,7 @@ class Extractor:
     relus_redirected: int
 
     def __call__(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        outputs = self.model(inputs, training=False)
+        outputs = self.model([inputs], training=False)  # the functional model's input structure is a list
         return outputs if isinstance(outputs, dict) else {self.model.output_names[0]: outputs}
 
 
