@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from analysis.privacy.reliability import REPORTED_FPRS, format_fpr
 from analysis.privacy.result import AttackRow, MembershipAuditResult
 
 CHANCE_COLOR = "#6b7280"
@@ -50,12 +49,12 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
             hoverinfo="skip",
         )
     )
-    for fpr in REPORTED_FPRS:
+    for fpr in sorted({f for row in result.rows for f in row.tpr_at_fpr}):  # the FPRs the audit reports
         if fpr >= floor:
             figure.add_vline(
                 x=fpr,
                 line={"dash": "dot", "color": CHANCE_COLOR, "width": 1},
-                annotation_text=f"{format_fpr(fpr)} FPR",
+                annotation_text=f"{fpr * 100:g}% FPR",
                 annotation_position="top left",
             )
     figure.update_xaxes(type="log", range=[np.log10(floor), 0], title="false positive rate")

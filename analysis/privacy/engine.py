@@ -26,10 +26,9 @@ from analysis.privacy.reliability import (
     tpr_is_reportable,
 )
 from analysis.privacy.result import AttackRow, MembershipAuditResult
-from analysis.privacy.roc import compact_roc, tpr_at_fprs
-from analysis.privacy.slicing import PlannedSlice, SkippedSlice, plan_slices
+from analysis.privacy.slicing import SkippedSlice, SliceKey, plan_slices
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, OutputFilesSource
-from analysis.privacy.tasks import AttackOutcome, attack_task, run_attack_tasks
+from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks
 from analysis.records import library_versions
 
 DECLINED = "tensorflow-privacy declined this attack on this slice (too few examples for its cross-validation)"
@@ -40,21 +39,28 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ig
     loading = 0.4 if isinstance(spec.source, ModelSource) else 0.05
     inputs = load_audit_inputs(spec, progress=scaled_progress(progress, 0.0, loading))
     attack_input = build_attack_input(inputs, with_entropy=AttackKind.ENTROPY in spec.attacks)
-    planned, skipped = plan_slices(attack_input, inputs, spec.slicing)
-    pairs = [(slice_, attack) for slice_ in planned for attack in spec.attacks]
-    progress(loading, f"running {len(pairs)} attacks on {len(planned)} slices")
+    pairs: list[tuple[SliceKey, AttackKind]] = []
+    tasks: list[AttackTask] = []
+    skipped: list[SkippedSlice] = []
+    # Slices come one at a time and each task keeps only what its attack reads (threshold: the
+    # loss), so a threshold-only audit never holds every slice's outputs at once.
+    for planned in plan_slices(attack_input, inputs, spec.slicing):
+        if isinstance(planned, SkippedSlice):
+            skipped.append(planned)
+            continue
+        pairs += [(planned.key, attack) for attack in spec.attacks]
+        tasks += [attack_task(attack, planned.data) for attack in spec.attacks]
+    progress(loading, f"running {len(tasks)} attacks on {len(tasks) // len(spec.attacks)} slices")
     outcomes = run_attack_tasks(
-        [attack_task(attack, slice_.data) for slice_, attack in pairs],
-        seed=spec.seed,
-        workers=spec.workers,
-        progress=scaled_progress(progress, loading, 0.95),
+        tasks, seed=spec.seed, workers=spec.workers, progress=scaled_progress(progress, loading, 0.95)
     )
+    del tasks
     rows = []
-    for (slice_, attack), outcome in zip(pairs, outcomes, strict=True):
+    for (key, attack), outcome in zip(pairs, outcomes, strict=True):
         if outcome is None:
-            skipped.append(SkippedSlice(key=slice_.key, attack=attack.value, reason=DECLINED))
+            skipped.append(SkippedSlice(key=key, attack=attack.value, reason=DECLINED))
         else:
-            rows.append(build_row(slice_, attack, outcome))
+            rows.append(build_row(key, attack, outcome))
     progress(0.97, "risk scores and most exposed examples")
     loss_members, loss_nonmembers = attack_input.loss_train, attack_input.loss_test
     member_risk, nonmember_risk = compute_risk_scores(loss_members, loss_nonmembers)
@@ -126,22 +132,21 @@ def build_attack_input(inputs: AuditInputs, *, with_entropy: bool) -> AttackInpu
     return data
 
 
-def build_row(slice_: PlannedSlice, attack: AttackKind, outcome: AttackOutcome) -> AttackRow:
+def build_row(key: SliceKey, attack: AttackKind, outcome: AttackOutcome) -> AttackRow:
     """A result row: the library's numbers, TPR at fixed FPRs, and the reliability notes."""
     notes = []
     small = is_small_slice(outcome.n_members, outcome.n_nonmembers)
     if small:
         notes.append(small_slice_note(outcome.n_members, outcome.n_nonmembers))
     tpr_at_fpr: dict[float, float | None] = {}
-    for fpr, tpr in zip(REPORTED_FPRS, tpr_at_fprs(outcome.fpr, outcome.tpr, REPORTED_FPRS), strict=True):
+    for fpr, tpr in zip(REPORTED_FPRS, outcome.tpr_at_reported_fprs, strict=True):
         if tpr_is_reportable(outcome.n_nonmembers, fpr):
             tpr_at_fpr[fpr] = float(tpr)
         else:
             tpr_at_fpr[fpr] = None
             notes.append(too_few_nonmembers_note(outcome.n_nonmembers, fpr))
-    roc_fpr, roc_tpr = compact_roc(outcome.fpr, outcome.tpr, outcome.n_nonmembers)
     return AttackRow(
-        slice=slice_.key,
+        slice=key,
         attack=attack,
         n_members=outcome.n_members,
         n_nonmembers=outcome.n_nonmembers,
@@ -152,6 +157,6 @@ def build_row(slice_: PlannedSlice, attack: AttackKind, outcome: AttackOutcome) 
         epsilon_lower_bound=outcome.epsilon[0] if outcome.epsilon else None,
         notes=tuple(notes),
         small=small,
-        roc_fpr=roc_fpr,
-        roc_tpr=roc_tpr,
+        roc_fpr=outcome.roc_fpr,
+        roc_tpr=outcome.roc_tpr,
     )

@@ -8,6 +8,7 @@ non-members cannot be attacked; it is reported as skipped, with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -111,8 +112,9 @@ class _ColumnCodes:
 
 def plan_slices(
     attack_input: AttackInputData, inputs: AuditInputs, options: SlicingOptions
-) -> tuple[list[PlannedSlice], list[SkippedSlice]]:
-    """Every requested slice cut from ``attack_input``, and those that cannot be attacked."""
+) -> Iterator[PlannedSlice | SkippedSlice]:
+    """Every requested slice cut from ``attack_input``, or why it cannot be attacked; one at a time,
+    so a caller keeping only part of each slice never holds every slice's outputs at once."""
     columns = _column_codes(inputs, options.columns)
     slicing = SlicingSpec(
         entire_dataset=True,
@@ -124,18 +126,17 @@ def plan_slices(
     )
     keys = {code: key for c in columns for code, key in c.keys.items()}
     num_classes = attack_input.num_classes if options.by_class else None
-    planned, skipped = [], []
     for spec in get_single_slice_specs(slicing, num_classes):
         key = _key(spec, keys)
         data = get_slice(attack_input, spec)
         n_members, n_nonmembers = data.get_train_size(), data.get_test_size()
         if n_members == 0 or n_nonmembers == 0:
             side = "members" if n_members == 0 else "non-members"
-            skipped.append(SkippedSlice(key=key, attack=None, reason=f"no {side} in this slice"))
-            continue
-        planned.append(PlannedSlice(key=key, data=data, n_members=n_members, n_nonmembers=n_nonmembers))
-    # Values only one side has: the library drops them silently; Loupe says so.
-    return planned, skipped + [s for c in columns for s in c.one_sided]
+            yield SkippedSlice(key=key, attack=None, reason=f"no {side} in this slice")
+        else:
+            yield PlannedSlice(key=key, data=data, n_members=n_members, n_nonmembers=n_nonmembers)
+    for column in columns:  # values only one side has: the library drops them silently; Loupe says so
+        yield from column.one_sided
 
 
 def _key(spec: SingleSliceSpec, column_keys: dict[int, SliceKey]) -> SliceKey:

@@ -31,6 +31,8 @@ import numpy as np
 from analysis.privacy.attacks import AttackKind
 from analysis.privacy.library import AttackInputData, SlicingSpec, run_attacks
 from analysis.privacy.progress import ProgressFn
+from analysis.privacy.reliability import REPORTED_FPRS
+from analysis.privacy.roc import compact_roc, tpr_at_fprs
 
 _ENTIRE = SlicingSpec(entire_dataset=True)
 
@@ -46,14 +48,19 @@ class AttackTask:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttackOutcome:
-    """The library's numbers for one task. ``epsilon``: top-k lower bounds, best first."""
+    """The library's numbers for one task. ``epsilon``: top-k lower bounds, best first.
+
+    The ROC curve is read where it was computed (TPR at each of REPORTED_FPRS, and the compact
+    curve), so a million-example curve never travels between processes or waits in memory.
+    """
 
     auc: float
     attacker_advantage: float
     ppv: float
     epsilon: tuple[float, ...]
-    fpr: np.ndarray
-    tpr: np.ndarray
+    tpr_at_reported_fprs: tuple[float, ...]
+    roc_fpr: np.ndarray
+    roc_tpr: np.ndarray
     n_members: int
     n_nonmembers: int
 
@@ -100,15 +107,19 @@ def run_attack_task(attack_value: str, data: AttackInputData, seed: int) -> Atta
         if not results.single_attack_results:
             return None
         single = results.single_attack_results[0]
+        fpr, tpr = np.asarray(single.roc_curve.fpr), np.asarray(single.roc_curve.tpr)
+        n_nonmembers = int(single.data_size.ntest)
+        roc_fpr, roc_tpr = compact_roc(fpr, tpr, n_nonmembers)
         return AttackOutcome(
             auc=float(single.get_auc()),
             attacker_advantage=float(single.get_attacker_advantage()),
             ppv=float(single.get_ppv()),
             epsilon=tuple(float(e) for e in single.get_epsilon_lower_bound()),
-            fpr=np.asarray(single.roc_curve.fpr),
-            tpr=np.asarray(single.roc_curve.tpr),
+            tpr_at_reported_fprs=tuple(float(t) for t in tpr_at_fprs(fpr, tpr, REPORTED_FPRS)),
+            roc_fpr=roc_fpr,
+            roc_tpr=roc_tpr,
             n_members=int(single.data_size.ntrain),
-            n_nonmembers=int(single.data_size.ntest),
+            n_nonmembers=n_nonmembers,
         )
 
 
