@@ -51,7 +51,13 @@ def _write(path: str, text: str) -> None:
 def run_card(args: argparse.Namespace) -> int:
     fields = load_fields_yaml(Path(args.fields)) if args.fields else None
     records = tuple(args.records.split(",")) if args.records is not None else None
-    spec = ModelCardSpec(model_id=args.model_id, revision=args.revision, record_ids=records, fields=fields)
+    spec = ModelCardSpec(
+        model_id=args.model_id,
+        revision=args.revision,
+        record_ids=records,
+        fields=fields,
+        graphics=args.format == CardFormat.JSON.value,  # PNG charts live in the JSON; HTML draws SVG
+    )
     card = build_model_card(spec)  # validates fields and the schema before anything is saved or written
     if fields is not None:
         CardFieldStore().save(card.model_id, card.revision, fields)

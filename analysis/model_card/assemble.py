@@ -63,6 +63,7 @@ class ModelCardSpec:
     fields: ModelCardFields | None = None
     home: Path | None = None
     generated_at: str | None = None  # ISO timestamp; None: now (set it for reproducible output)
+    graphics: bool = True  # embed the charts as base64 PNG in the JSON card (matplotlib)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -162,6 +163,10 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         evidence=tuple(READERS[r.kind](r) for r in records),
         notes=notes,
     )
+    if spec.graphics and card.evidence:
+        from analysis.model_card.graphics_png import render_graphics
+
+        card = replace(card, graphics=render_graphics(card.evidence))
     document = build_document(card)
     validate_card_document(document)
     return replace(card, document=document)

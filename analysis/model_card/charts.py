@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.model_card.evidence import CardMetric, RecordEvidence
+from analysis.model_card.evidence import CardMetric, RecordEvidence, RocCurve
 from analysis.model_card.tables import display_number
 
 PALETTE = ("#1f6fb2", "#d9822b", "#2f9e44", "#c2255c", "#7048e8", "#5c940d")
@@ -85,7 +85,16 @@ def _in_unit_range(metric: CardMetric) -> bool:
     return metric.value is None or 0.0 <= metric.value <= 1.0
 
 
-def fairness_charts(evidence: RecordEvidence, *, limit: int = 4) -> list[BarChart]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChartData:
+    """What a bar chart shows, before any geometry: shared by the SVG (HTML) and PNG (JSON) charts."""
+
+    title: str
+    rows: tuple[tuple[str, CardMetric], ...]  # (label, metric); values in [0, 1]
+    reference: tuple[float, str] | None  # a dashed line: (value, label)
+
+
+def fairness_chart_data(evidence: RecordEvidence, *, limit: int = 4) -> list[ChartData]:
     """One chart per main metric at the primary threshold (0.5 when reported, else the first)."""
     metrics = [m for m in evidence.metrics if m.section in ("overall", "slice")]
     thresholds = sorted({m.threshold for m in metrics if m.threshold is not None})
@@ -104,13 +113,15 @@ def fairness_charts(evidence: RecordEvidence, *, limit: int = 4) -> list[BarChar
         rows += [(m.slice, m) for m in chosen if m.section == "slice"]
         at = f" at threshold {primary:g}" if primary is not None and name not in ("auc",) else ""
         reference = (overall.value, "overall") if overall and overall.value is not None else None
-        charts.append(bar_chart(f"{name.replace('_', ' ')}{at}, with 95% intervals", rows, reference=reference))
+        charts.append(
+            ChartData(title=f"{name.replace('_', ' ')}{at}, with 95% intervals", rows=tuple(rows), reference=reference)
+        )
         if len(charts) == limit:
             break
     return charts
 
 
-def privacy_charts(evidence: RecordEvidence, *, limit: int = 25) -> list[BarChart]:
+def privacy_chart_data(evidence: RecordEvidence, *, limit: int = 25) -> list[ChartData]:
     """Membership-inference AUC per slice and attack, highest first (at most ``limit``), against chance (0.5)."""
     aucs = [m for m in evidence.metrics if m.section == "privacy" and m.name == "auc" and m.value is not None]
     if not aucs:
@@ -119,7 +130,26 @@ def privacy_charts(evidence: RecordEvidence, *, limit: int = 25) -> list[BarChar
     title = "membership-inference AUC (0.5 = chance)"
     if len(shown) < len(aucs):
         title += f", the {len(shown)} highest of {len(aucs)}"
-    return [bar_chart(title, [(f"{m.slice} · {m.attack}", m) for m in shown], reference=(0.5, "chance"))]
+    rows = tuple((f"{m.slice} · {m.attack}", m) for m in shown)
+    return [ChartData(title=title, rows=rows, reference=(0.5, "chance"))]
+
+
+def chart_data(evidence: RecordEvidence) -> list[ChartData]:
+    kind = evidence.record.kind
+    return fairness_chart_data(evidence) if kind == "fairness" else privacy_chart_data(evidence)
+
+
+def fairness_charts(evidence: RecordEvidence) -> list[BarChart]:
+    return [bar_chart(d.title, list(d.rows), reference=d.reference) for d in fairness_chart_data(evidence)]
+
+
+def privacy_charts(evidence: RecordEvidence) -> list[BarChart]:
+    return [bar_chart(d.title, list(d.rows), reference=d.reference) for d in privacy_chart_data(evidence)]
+
+
+def roc_curves_shown(evidence: RecordEvidence, limit: int = 6) -> tuple[RocCurve, ...]:
+    """The curves a card draws: the entire data set's first, then the most exposed slices."""
+    return evidence.roc_curves[:limit]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,7 +175,7 @@ def roc_chart(
     if not evidence.roc_curves:
         return None
     lines = []
-    for i, curve in enumerate(evidence.roc_curves[:limit]):
+    for i, curve in enumerate(roc_curves_shown(evidence, limit)):
         points = " ".join(
             f"{margin + f * size:.1f},{margin + (1 - t) * size:.1f}" for f, t in zip(curve.fpr, curve.tpr, strict=False)
         )

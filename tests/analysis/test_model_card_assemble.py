@@ -297,3 +297,27 @@ def test_privacy_records_with_missing_optional_keys_still_make_valid_cards(card_
     card = build_model_card(ModelCardSpec(model_id=MODEL_ID, fields=full_fields(), record_ids=(record.record_id,)))
     assert_valid(card.document)
     assert metric(card.document, "membership_inference_auc (lr)", "class 3")["value"] == "0.55"
+
+
+def test_json_card_embeds_the_charts_as_png_named_after_their_records(card_home: Path) -> None:
+    import base64
+
+    from analysis.model_card.graphics_png import _draw
+
+    records = save_records(card_home)
+    card = build_model_card(ModelCardSpec(model_id=MODEL_ID, fields=full_fields()))
+    collection = card.document["quantitative_analysis"]["graphics"]["collection"]
+    fairness, privacy = records["fairness"].record_id, records["privacy"].record_id
+    assert [g["name"] for g in collection] == [
+        f"{fairness}: selection rate at threshold 0.5, with 95% intervals",
+        f"{fairness}: accuracy at threshold 0.5, with 95% intervals",
+        f"{fairness}: tpr at threshold 0.5, with 95% intervals",
+        f"{privacy}: membership-inference AUC (0.5 = chance)",
+        f"{privacy}: ROC curves of the membership-inference attacks",
+    ]
+    for graphic in collection:
+        assert base64.b64decode(graphic["image"], validate=True).startswith(b"\x89PNG\r\n\x1a\n")
+    assert _draw(card.evidence[1]) == _draw(card.evidence[1])  # same record, same bytes
+    plain = build_model_card(ModelCardSpec(model_id=MODEL_ID, fields=full_fields(), graphics=False))
+    assert "collection" not in plain.document["quantitative_analysis"]["graphics"]
+    assert_valid(card.document)
