@@ -1,6 +1,6 @@
 """``render_hf(card) -> str``: a Hugging Face ``README.md`` (YAML metadata header + the usual sections).
 
-The header is written with ``yaml.safe_dump`` (via a SafeDumper that puts any string with
+The header is written by PyYAML's safe dumper (``yaml.safe_dump``'s, subclassed to put any string with
 a line break, a leading/trailing space or a ``---`` in double quotes on one line), so user
 text with ``: # - ' "`` or newlines cannot break it or end it early. It carries ``license``
 (HF's key for the SPDX id, or ``other`` with ``license_name``/``license_link``), ``tags``,
