@@ -28,7 +28,7 @@ from analysis.privacy.reliability import (
 from analysis.privacy.result import AttackRow, MembershipAuditResult
 from analysis.privacy.slicing import SkippedSlice, SliceKey, plan_slices
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, OutputFilesSource
-from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks
+from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks, start_workers_early
 from analysis.records import library_versions
 
 DECLINED = "tensorflow-privacy declined this attack on this slice (too few examples for its cross-validation)"
@@ -36,6 +36,7 @@ DECLINED = "tensorflow-privacy declined this attack on this slice (too few examp
 
 def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ignore_progress) -> MembershipAuditResult:
     """Run every requested attack on every requested slice; see the module docstring."""
+    start_workers_early(spec.attacks, spec.workers)
     loading = 0.4 if isinstance(spec.source, ModelSource) else 0.05
     inputs = load_audit_inputs(spec, progress=scaled_progress(progress, 0.0, loading))
     attack_input = build_attack_input(inputs, with_entropy=AttackKind.ENTROPY in spec.attacks)

@@ -20,6 +20,7 @@ process pays for importing the library.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -163,6 +164,14 @@ def run_attack_tasks(
 
 def _submit(executor: Executor, task: AttackTask, seed: int) -> Future:
     return executor.submit(run_attack_task, task.attack.value, task.data, seed)
+
+
+def start_workers_early(attacks: Sequence[AttackKind], workers: int) -> None:
+    """Start the worker server now if trained attacks will need it, so that its one-off import of
+    the library overlaps the caller's loading and loss computation instead of delaying the attacks."""
+    if workers > 1 and any(attack.is_trained for attack in attacks):
+        _worker_context()
+        multiprocessing.forkserver.ensure_running()
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
