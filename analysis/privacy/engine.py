@@ -28,7 +28,7 @@ from analysis.privacy.reliability import (
 from analysis.privacy.result import AttackRow, MembershipAuditResult
 from analysis.privacy.slicing import SkippedSlice, SliceKey, plan_slices
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, OutputFilesSource
-from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks, start_workers_early
+from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks, use_worker_processes
 from analysis.records import library_versions
 
 DECLINED = "tensorflow-privacy declined this attack on this slice (too few examples for its cross-validation)"
@@ -36,9 +36,11 @@ DECLINED = "tensorflow-privacy declined this attack on this slice (too few examp
 
 def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ignore_progress) -> MembershipAuditResult:
     """Run every requested attack on every requested slice; see the module docstring."""
-    start_workers_early(spec.attacks, spec.workers)
     loading = 0.4 if isinstance(spec.source, ModelSource) else 0.05
     inputs = load_audit_inputs(spec, progress=scaled_progress(progress, 0.0, loading))
+    processes = use_worker_processes(
+        spec.attacks, workers=spec.workers, n_examples=inputs.members.n + inputs.nonmembers.n
+    )
     attack_input = build_attack_input(inputs, with_entropy=AttackKind.ENTROPY in spec.attacks)
     pairs: list[tuple[SliceKey, AttackKind]] = []
     tasks: list[AttackTask] = []
@@ -53,7 +55,11 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ig
         tasks += [attack_task(attack, planned.data) for attack in spec.attacks]
     progress(loading, f"running {len(tasks)} attacks on {len(tasks) // len(spec.attacks)} slices")
     outcomes = run_attack_tasks(
-        tasks, seed=spec.seed, workers=spec.workers, progress=scaled_progress(progress, loading, 0.95)
+        tasks,
+        seed=spec.seed,
+        workers=spec.workers,
+        processes=processes,
+        progress=scaled_progress(progress, loading, 0.95),
     )
     del tasks
     rows = []

@@ -82,8 +82,6 @@ class SliceKey:
 class PlannedSlice:
     key: SliceKey
     data: AttackInputData
-    n_members: int
-    n_nonmembers: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +132,7 @@ def plan_slices(
             side = "members" if n_members == 0 else "non-members"
             yield SkippedSlice(key=key, attack=None, reason=f"no {side} in this slice")
         else:
-            yield PlannedSlice(key=key, data=data, n_members=n_members, n_nonmembers=n_nonmembers)
+            yield PlannedSlice(key=key, data=data)
     for column in columns:  # values only one side has: the library drops them silently; Loupe says so
         yield from column.one_sided
 

@@ -36,6 +36,7 @@ from analysis.privacy.reliability import REPORTED_FPRS
 from analysis.privacy.roc import compact_roc, tpr_at_fprs
 
 _ENTIRE = SlicingSpec(entire_dataset=True)
+MIN_EXAMPLES_FOR_PROCESSES = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,9 +126,14 @@ def run_attack_task(attack_value: str, data: AttackInputData, seed: int) -> Atta
 
 
 def run_attack_tasks(
-    tasks: Sequence[AttackTask], *, seed: int, workers: int, progress: ProgressFn
+    tasks: Sequence[AttackTask], *, seed: int, workers: int, processes: bool, progress: ProgressFn
 ) -> list[AttackOutcome | None]:
-    """Every task's outcome, in task order. ``workers == 1`` runs them one by one in this thread."""
+    """Every task's outcome, in task order.
+
+    ``workers == 1`` runs them one by one in this thread. Otherwise threshold tasks go to a
+    thread pool and trained ones to worker processes (``processes``) or, for small audits
+    where starting workers costs more than it saves, to this thread meanwhile.
+    """
     outcomes: list[AttackOutcome | None] = [None] * len(tasks)
     done = 0
 
@@ -147,12 +153,14 @@ def run_attack_tasks(
     with ExitStack() as stack:
         threads = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="loupe-attack"))
         futures: dict[Future, int] = {_submit(threads, tasks[i], seed): i for i in cheap}
-        if trained:  # submitted second: the thread pool works while worker processes start
-            processes = stack.enter_context(
-                ProcessPoolExecutor(min(workers, len(trained)), mp_context=_worker_context())
-            )
-            futures |= {_submit(processes, tasks[i], seed): i for i in trained}
         try:
+            if trained and processes:  # submitted after the threads' work: it runs while workers start
+                pool = ProcessPoolExecutor(min(workers, len(trained)), mp_context=_worker_context())
+                stack.enter_context(pool)
+                futures |= {_submit(pool, tasks[i], seed): i for i in trained}
+            else:
+                for i in trained:  # global RNG and warning filters: threshold threads touch neither
+                    finished(i, run_attack_task(tasks[i].attack.value, tasks[i].data, seed))
             for future in as_completed(futures):
                 finished(futures[future], future.result())
         except BaseException:
@@ -162,16 +170,20 @@ def run_attack_tasks(
     return outcomes
 
 
-def _submit(executor: Executor, task: AttackTask, seed: int) -> Future:
-    return executor.submit(run_attack_task, task.attack.value, task.data, seed)
-
-
-def start_workers_early(attacks: Sequence[AttackKind], workers: int) -> None:
-    """Start the worker server now if trained attacks will need it, so that its one-off import of
-    the library overlaps the caller's loading and loss computation instead of delaying the attacks."""
-    if workers > 1 and any(attack.is_trained for attack in attacks):
+def use_worker_processes(attacks: Sequence[AttackKind], *, workers: int, n_examples: int) -> bool:
+    """Whether trained attacks should run in worker processes: with several workers, and enough
+    examples (members + non-members) that the attacks outweigh starting the workers (~2 s, once
+    per process). Starts the worker server at once if so, to overlap its import with the caller's
+    loss computation."""
+    use = workers > 1 and n_examples >= MIN_EXAMPLES_FOR_PROCESSES and any(a.is_trained for a in attacks)
+    if use:
         _worker_context()
         multiprocessing.forkserver.ensure_running()
+    return use
+
+
+def _submit(executor: Executor, task: AttackTask, seed: int) -> Future:
+    return executor.submit(run_attack_task, task.attack.value, task.data, seed)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -74,7 +74,13 @@ def test_threshold_attacks_equal_one_direct_run_attacks_call_on_every_slice(sour
     assert [row.epsilon_lower_bound for row in result.rows] == epsilons
 
 
-def test_trained_attack_equals_direct_run_attacks_per_slice_with_the_same_seed(source):
+@pytest.fixture
+def worker_processes(monkeypatch):
+    """Send trained attacks to worker processes even for these small inputs."""
+    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_FOR_PROCESSES", 0)
+
+
+def test_trained_attack_equals_direct_run_attacks_per_slice_with_the_same_seed(source, worker_processes):
     """Loupe's seed protocol: np.random.seed(seed) before each (slice, attack); the direct calls do the same."""
     from threadpoolctl import threadpool_limits
 
@@ -90,15 +96,17 @@ def test_trained_attack_equals_direct_run_attacks_per_slice_with_the_same_seed(s
     assert [numbers(row) for row in result.rows] == expected
 
 
-def test_same_inputs_and_seed_give_identical_numbers_whatever_the_workers(source):
+def test_same_inputs_and_seed_give_identical_numbers_however_tasks_run(source, monkeypatch):
     spec = dict(source=source, attacks=("threshold", "lr", "knn"), slicing=SlicingOptions(by_percentile=False), seed=3)
     sequential = run_membership_audit(MembershipAuditSpec(**spec, workers=1)).to_dict()
-    parallel = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
+    threads_and_inline = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
+    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_FOR_PROCESSES", 0)
+    processes = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
     again = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
-    assert sequential == parallel == again
+    assert sequential == threads_and_inline == processes == again
     other_seed = run_membership_audit(MembershipAuditSpec(**{**spec, "seed": 4}, workers=2)).to_dict()
-    lr = [i for i, row in enumerate(parallel["results"]) if row["attack"] == "lr"]
-    assert any(parallel["results"][i]["auc"] != other_seed["results"][i]["auc"] for i in lr), "the seed is used"
+    lr = [i for i, row in enumerate(processes["results"]) if row["attack"] == "lr"]
+    assert any(processes["results"][i]["auc"] != other_seed["results"][i]["auc"] for i in lr), "the seed is used"
 
 
 def test_a_null_model_stays_near_chance():
