@@ -16,6 +16,11 @@ except BadLinkError as error:
     st.page_link(PAGE, label=f"Go to {label}", query_params=error.nearest, icon=":material/arrow_forward:")
     st.stop()
 
+if link is not None:
+    # Always send the canonical link to the browser: a page_link to this same page updates the
+    # page (and the server's query params) but not the address bar, which researchers copy.
+    st.query_params.from_dict(link.query())
+
 if link is None:
     st.title("Microscope")
     st.write("Every unit of every layer has a stable link. Pick a model:")
