@@ -11,9 +11,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+APP = Path(__file__).resolve().parent.parent / "app.py"
 UNIT = {"model": "shapes-cnn", "layer": "conv4", "unit": "5"}
 PREPARE = """
 from analysis.featurevis import RenderSpec, render_units
@@ -30,7 +32,7 @@ def main() -> None:
     times = []
     for _ in range(21):
         started = time.perf_counter()
-        at = AppTest.from_file("app.py", default_timeout=120).run()
+        at = AppTest.from_file(str(APP), default_timeout=120).run()
         at.switch_page("ui/pages/microscope.py")
         at.query_params.update(UNIT)
         at.run()
