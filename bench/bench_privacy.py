@@ -5,9 +5,10 @@
 
 1. **compare**: 10 000 members + 10 000 non-members (10 classes), threshold + entropy + LR on
    every built-in slice (entire, 10 classes, 10 loss percentiles, 2 correctness = 23 slices),
-   in one process: a direct ``run_attacks`` call (as is, then limited to one BLAS thread, which
-   is how Loupe runs trained attacks), then Loupe's audit with 2 workers (cold: the worker
-   processes start; then warm), then Loupe with 1 worker (no parallelism).
+   in one run: a direct ``run_attacks`` call (as is, then limited to one BLAS thread, which is
+   how Loupe runs trained attacks), Loupe's audit with 2 workers cold (a fresh process, as a CLI
+   run: the worker server starts from nothing) and warm (in this process, as on the page),
+   and Loupe with 1 worker (no parallelism); interleaved ``--repeats`` times, medians reported.
 2. **scale**: 1 000 000 + 1 000 000 with the threshold attacks (loss and entropy) and TPR at
    fixed FPRs, every built-in slice; Loupe and the direct call each in a fresh process, so the
    peak memory (max RSS) of each is its own.
@@ -44,6 +45,7 @@ from analysis.privacy import (  # noqa: E402
 from analysis.privacy.library import AttackInputData, SlicingSpec, run_attacks  # noqa: E402
 
 ALL_SLICES = SlicingOptions(by_class=True, by_percentile=True, by_correctness=True)
+COMPARE_ATTACKS = ("threshold", "entropy", "lr")
 LIBRARY_SLICES = SlicingSpec(
     entire_dataset=True, by_class=True, by_percentiles=True, by_classification_correctness=True
 )
@@ -81,47 +83,68 @@ def timed(function):
     return value, time.perf_counter() - started
 
 
-def part_compare(n: int) -> dict:
-    attacks = ("threshold", "entropy", "lr")
+def loupe_audit(source: OutputArraysSource, attacks: tuple[str, ...], workers: int):
+    spec = MembershipAuditSpec(source=source, attacks=attacks, slicing=ALL_SLICES, seed=0, workers=workers)
+    return run_membership_audit(spec)
+
+
+def cold_child(n: int) -> None:
+    """One audit in a fresh process, as a CLI run is: the worker server starts from nothing."""
+    source = make_source(n)
+    _, seconds = timed(lambda: loupe_audit(source, COMPARE_ATTACKS, workers=2))
+    print(json.dumps({"seconds": seconds}))
+
+
+def part_compare(n: int, repeats: int) -> dict:
     source = make_source(n)
     load_before = os.getloadavg()[0]
-    direct, direct_s = timed(lambda: direct_call(source, attacks, seed=0))
-    with threadpool_limits(limits=1):  # the direct call without BLAS threads (Loupe's trained tasks use 1)
-        _, direct_one_blas_s = timed(lambda: direct_call(source, attacks, seed=0))
-    runs = {}
-    for label, workers in (("loupe_2_workers_cold", 2), ("loupe_2_workers_warm", 2), ("loupe_1_worker", 1)):
-        spec = MembershipAuditSpec(source=source, attacks=attacks, slicing=ALL_SLICES, seed=0, workers=workers)
-        result, seconds = timed(lambda spec=spec: run_membership_audit(spec))
-        runs[label] = seconds
+    times: dict[str, list[float]] = {}
+    for _ in range(repeats):  # interleaved, so a change in machine load hits every variant alike
+        direct, seconds = timed(lambda: direct_call(source, COMPARE_ATTACKS, seed=0))
+        times.setdefault("direct run_attacks", []).append(seconds)
+        with threadpool_limits(limits=1):  # the direct call without BLAS threads (Loupe's trained tasks use 1)
+            _, seconds = timed(lambda: direct_call(source, COMPARE_ATTACKS, seed=0))
+        times.setdefault("direct, 1 BLAS thread", []).append(seconds)
+        child = subprocess.run(
+            [sys.executable, __file__, "--cold-child", "--n", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        times.setdefault("Loupe, 2 workers, cold", []).append(json.loads(child.stdout.splitlines()[-1])["seconds"])
+        result, seconds = timed(lambda: loupe_audit(source, COMPARE_ATTACKS, workers=2))
+        times.setdefault("Loupe, 2 workers, warm", []).append(seconds)
+        _, seconds = timed(lambda: loupe_audit(source, COMPARE_ATTACKS, workers=1))
+        times.setdefault("Loupe, 1 worker", []).append(seconds)
     threshold_rows = [r for r in result.rows if not r.attack.is_trained]
     direct_rows = [r for r in direct.single_attack_results if not r.attack_type.is_trained_attack]
     same = [(r.auc, r.attacker_advantage, r.ppv) for r in threshold_rows] == [
         (float(r.get_auc()), float(r.get_attacker_advantage()), float(r.get_ppv())) for r in direct_rows
     ]
-    figures = {
+    medians = {label: float(np.median(values)) for label, values in times.items()}
+    print(
+        f"compare  {n:,} + {n:,}, {', '.join(COMPARE_ATTACKS)}, 23 slices ({len(result.rows)} attack runs), "
+        f"median of {repeats} interleaved repeats"
+    )
+    for label, values in times.items():
+        print(f"  {label:<26} {medians[label]:7.2f} s   (runs: {', '.join(f'{v:.2f}' for v in values)})")
+    print(f"  threshold/entropy numbers identical to the direct call: {same}")
+    print(f"  load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cpus")
+    return {
         "members": n,
         "nonmembers": n,
-        "attacks": list(attacks),
+        "attacks": list(COMPARE_ATTACKS),
         "slices": 23,
         "tasks": len(result.rows),
-        "direct_run_attacks_s": round(direct_s, 2),
-        **{k: round(v, 2) for k, v in runs.items()},
+        "repeats": repeats,
+        "median_seconds": {k: round(v, 2) for k, v in medians.items()},
+        "all_seconds": {k: [round(v, 2) for v in values] for k, values in times.items()},
         "threshold_numbers_identical_to_direct": same,
         "load_average_1min_before": round(load_before, 2),
         "load_average_1min_after": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }
-    print(f"compare  {n:,} + {n:,}, {', '.join(attacks)}, 23 slices ({len(result.rows)} attack runs)")
-    print(f"  direct run_attacks          {direct_s:7.2f} s")
-    print(f"  direct, 1 BLAS thread       {direct_one_blas_s:7.2f} s")
-    for label, seconds in runs.items():
-        print(
-            f"  {label:<27} {seconds:7.2f} s   ({direct_s / seconds:.2f}x the direct call, "
-            f"{direct_one_blas_s / seconds:.2f}x the 1-BLAS-thread direct call)"
-        )
-    print(f"  threshold/entropy numbers identical to the direct call: {same}")
-    print(f"  load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cpus")
-    return figures
 
 
 def scale_child(which: str, n: int) -> None:
@@ -186,15 +209,20 @@ def main() -> None:
     parser.add_argument("--part", choices=("compare", "scale", "all"), default="all")
     parser.add_argument("--n-compare", type=int, default=10_000)
     parser.add_argument("--n-scale", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scale-child", choices=("loupe", "direct"), help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         scale_child(args.scale_child, args.n)
         return
+    if args.cold_child:
+        cold_child(args.n)
+        return
     figures = {}
     if args.part in ("compare", "all"):
-        figures["compare"] = part_compare(args.n_compare)
+        figures["compare"] = part_compare(args.n_compare, args.repeats)
     if args.part in ("scale", "all"):
         figures["scale"] = part_scale(args.n_scale)
     out = ROOT / "bench" / "results" / "privacy.json"
