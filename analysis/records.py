@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -21,6 +21,7 @@ from typing import Any
 
 from analysis.errors import AnalysisInputError
 from analysis.paths import loupe_home
+from analysis.sqlite_store import connect_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -97,14 +98,8 @@ class RecordStore:
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.database, timeout=30.0, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect_database(self.database)
 
     def save(
         self,

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from analysis.errors import AnalysisInputError, describe_choices
 from analysis.hashing import sha256_path
 from analysis.model_files import ModelSummary, detect_format
 from analysis.paths import loupe_home
+from analysis.sqlite_store import connect_database
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _SCHEMA = """
@@ -132,15 +133,8 @@ class ModelRegistry:
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.database, timeout=30.0, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect_database(self.database)
 
     # -- writing -----------------------------------------------------------------------
     def register(self, spec: RegisterModelSpec) -> ModelRecord:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis.model_card.fields import ModelCardFields, parse_fields
 from analysis.paths import loupe_home
+from analysis.sqlite_store import connect_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card_fields (
@@ -51,15 +51,8 @@ class CardFieldStore:
         with self._connect() as connection:
             connection.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.database, timeout=30.0, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect_database(self.database)
 
     def save(self, model_id: str, revision: str, fields: ModelCardFields) -> None:
         """Store (or replace) the fields of ``model_id`` at ``revision``, in one statement."""

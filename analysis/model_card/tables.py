@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from analysis.fairness.metrics import METRIC_KEYS
 from analysis.model_card.evidence import CardMetric, RecordEvidence
 
 
@@ -56,21 +57,9 @@ class MetricTable:
 _EMPTY = Cell(value="", ci="", exact="", reason="")
 
 
-# Column order (records store metrics in alphabetical order); unknown metrics follow, alphabetically.
-METRIC_ORDER = (
-    "count",
-    "base_rate",
-    "selection_rate",
-    "accuracy",
-    "tpr",
-    "fpr",
-    "tnr",
-    "fnr",
-    "precision",
-    "fdr",
-    "for",
-    "auc",
-)
+# Column order: the fairness engine's metric order (records store metrics alphabetically);
+# unknown metrics follow, alphabetically.
+METRIC_ORDER = METRIC_KEYS
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:
