@@ -46,8 +46,9 @@ class UnitLink:
     def stale(self) -> bool:
         return self.pinned and self.revision.revision != self.model.current.revision
 
-    def query(self, *, unit: int | None = None, pin: bool | None = None, layer: str | None = None,
-              view: str | None = None) -> dict[str, str]:
+    def query(
+        self, *, unit: int | None = None, pin: bool | None = None, layer: str | None = None, view: str | None = None
+    ) -> dict[str, str]:
         """Query parameters of this link, or of a neighbour (another unit, layer or view)."""
         params = {"model": self.model.model_id}
         layer_name = layer if layer is not None else (self.layer.name if self.layer else None)
@@ -90,8 +91,10 @@ def resolve_unit_link(params: Mapping[str, str], registry: ModelRegistry) -> Uni
         )
     view = (params.get("view") or DEFAULT_VIEW).strip().lower()
     if view not in VIEWS:
-        raise BadLinkError(f"unknown view {params.get('view')!r}; valid views are {describe_choices(VIEWS)}",
-                           {"model": model_id, "layer": layer.name, **_unit_only(params, layer)})
+        raise BadLinkError(
+            f"unknown view {params.get('view')!r}; valid views are {describe_choices(VIEWS)}",
+            {"model": model_id, "layer": layer.name, **_unit_only(params, layer)},
+        )
     unit_text = params.get("unit")
     if unit_text is None or view == "deepdream":
         return UnitLink(model=model, revision=revision, layer=layer, view=view, pinned=bool(revision_text))
