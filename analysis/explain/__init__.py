@@ -1,0 +1,45 @@
+"""SHAP explanations: why a prediction, why a unit fired, why two groups are served differently.
+
+    result = compute_attributions(ExplanationSpec(model_id="credit-mlp", examples=range(100)))
+    result.to_dict()        # the `explain` CLI's JSON
+    compare_slices(SliceComparisonSpec(model_id="credit-mlp", column="group", group_a="D"))
+
+Tabular models: shap's Permutation (default) or Exact explainer over ``predict``; image models:
+shap's GradientExplainer (expected gradients) for a class or for a unit of any layer.
+"""
+
+from analysis.explain.cached import (
+    ExplanationCancelled,
+    compute_attributions,
+    load_cached_attributions,
+    resolve_explanation,
+)
+from analysis.explain.slices import (
+    EVERYONE_ELSE,
+    SliceAttributions,
+    SliceComparison,
+    SliceComparisonSpec,
+    compare_slices,
+    mean_attributions_by_slice,
+    slice_labels,
+)
+from analysis.explain.spec import AttributionResult, Explainer, ExplanationSpec, Target, TargetKind
+
+__all__ = [
+    "EVERYONE_ELSE",
+    "AttributionResult",
+    "Explainer",
+    "ExplanationCancelled",
+    "ExplanationSpec",
+    "SliceAttributions",
+    "SliceComparison",
+    "SliceComparisonSpec",
+    "Target",
+    "TargetKind",
+    "compare_slices",
+    "compute_attributions",
+    "load_cached_attributions",
+    "mean_attributions_by_slice",
+    "resolve_explanation",
+    "slice_labels",
+]
