@@ -21,6 +21,7 @@ from analysis.datasets import DatasetRole, load_npz
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.explain.rng import example_seed
 from analysis.explain.spec import (
+    DEFAULT_BACKGROUND,
     AttributionResult,
     Explainer,
     ExplanationSpec,
@@ -71,7 +72,7 @@ class ResolvedExplanation:
         params = {
             "explainer": self.explainer.value,
             "target": self.target.label(),
-            "background": spec.background,
+            "background": len(self.background_index),
             "background_sha256": sha256_arrays({"background": self.x[self.background_index]}),
             "examples_sha256": sha256_arrays({"index": self.examples, "x": self.x[self.examples]}),
             "feature_names": list(self.feature_names),
@@ -89,6 +90,8 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     record = registry.get(spec.model_id)
     revision = registry.resolve(spec.model_id, spec.revision)
     summary = revision.summary
+    binary = summary.output_kind == "binary_probability"
+    _check_target(spec, revision, binary)
     if spec.data_path is not None:
         path = Path(spec.data_path).expanduser()
         arrays = load_npz(path)
@@ -129,12 +132,11 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
         raise AnalysisInputError(
             f"example {bad[0]} is out of range; the data set {str(path)!r} has {n} rows (valid examples are 0-{n - 1})"
         )
-    if spec.background > n:
+    background = min(DEFAULT_BACKGROUND, n) if spec.background is None else spec.background
+    if background > n:
         raise AnalysisInputError(
-            f"background {spec.background} is larger than the data ({n} rows in {str(path)!r}); use at most {n}"
+            f"background {background} is larger than the data ({n} rows in {str(path)!r}); use at most {n}"
         )
-    binary = summary.output_kind == "binary_probability"
-    _check_target(spec, revision, binary)
     target = spec.target
     single_output = bool(summary.output_shape) and summary.output_shape[-1] == 1
     if target.kind is TargetKind.PREDICTED and single_output:
@@ -163,7 +165,7 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     elif len(names) != features:
         names = default_feature_names(features)
     rng = np.random.default_rng(spec.seed)
-    background_index = np.sort(rng.choice(n, size=spec.background, replace=False)).astype(np.int64)
+    background_index = np.sort(rng.choice(n, size=background, replace=False)).astype(np.int64)
     return ResolvedExplanation(
         spec=spec, revision=revision, dataset_path=str(path.resolve()), dataset_sha256=sha256, x=x,
         feature_names=names, explainer=explainer, target=target, examples=np.asarray(spec.examples, dtype=np.int64),
@@ -292,7 +294,7 @@ def _compute(resolved: ResolvedExplanation, model: Any, progress: Progress | Non
     return AttributionResult(
         model_id=spec.model_id, revision=resolved.revision.revision, explainer=resolved.explainer,
         target=target, feature_names=resolved.feature_names, examples=resolved.examples, classes=classes,
-        inputs=inputs, values=values, outputs=outputs, expected_values=expected, background=spec.background,
-        seed=spec.seed, parameters=parameters, dataset_path=resolved.dataset_path,
-        dataset_sha256=resolved.dataset_sha256,
+        inputs=inputs, values=values, outputs=outputs, expected_values=expected,
+        background=len(resolved.background_index), seed=spec.seed, parameters=parameters,
+        dataset_path=resolved.dataset_path, dataset_sha256=resolved.dataset_sha256,
     )

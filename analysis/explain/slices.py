@@ -22,7 +22,6 @@ from analysis.datasets import META_PREFIX, DatasetRole, load_npz
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.explain.cached import Cancel, compute_attributions, resolve_explanation
 from analysis.explain.spec import (
-    DEFAULT_BACKGROUND,
     AttributionResult,
     ExplanationSpec,
     Target,
@@ -93,7 +92,7 @@ class SliceComparisonSpec:
     target: Target | str | int | None = None
     revision: str | None = None
     data_path: str | None = None
-    background: int = DEFAULT_BACKGROUND
+    background: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -101,7 +101,8 @@ class ExplanationSpec:
     """Explain ``target`` of a registered model on ``examples`` (indices into the data set's ``x``).
 
     ``data_path``: an ``.npz`` with ``x`` (default: the model's linked DATA set). ``background``
-    rows are drawn from the same data without replacement, seeded by ``seed``. ``explainer``
+    rows are drawn from the same data without replacement, seeded by ``seed`` (None: 100, or every
+    row of a smaller data set). ``explainer``
     None picks ``gradient`` for image models and ``permutation`` for tabular ones. ``samples``
     is the number of expected-gradients samples per example; ``max_evals`` the permutation
     explainer's model evaluations per example (each over the whole background).
@@ -112,7 +113,7 @@ class ExplanationSpec:
     target: Target | str | int | None = None
     revision: str | None = None
     data_path: str | None = None
-    background: int = DEFAULT_BACKGROUND
+    background: int | None = None
     seed: int = 0
     explainer: Explainer | str | None = None
     samples: int = DEFAULT_SAMPLES
@@ -141,9 +142,9 @@ class ExplanationSpec:
                     f"explainer {self.explainer!r} is not valid; choose {describe_choices(e.value for e in Explainer)}"
                 ) from error
         for name, value, low, high in (
-            ("background", self.background, 1, MAX_BACKGROUND),
+            ("background", DEFAULT_BACKGROUND if self.background is None else self.background, 1, MAX_BACKGROUND),
             ("samples", self.samples, 10, 100_000),
-            ("max_evals", self.max_evals, 10, 1_000_000),
+            ("max_evals", self.max_evals, 3, 1_000_000),
             ("seed", self.seed, 0, 2**32 - 1),
         ):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
