@@ -6,8 +6,9 @@
 1. **compare**: 10 000 members + 10 000 non-members (10 classes), threshold + entropy + LR on
    every built-in slice (entire, 10 classes, 10 loss percentiles, 2 correctness = 23 slices),
    in one run: a direct ``run_attacks`` call (as is, then limited to one BLAS thread, which is
-   how Loupe runs trained attacks), Loupe's audit with 2 workers cold (a fresh process, as a CLI
-   run: the worker server starts from nothing) and warm (in this process, as on the page),
+   how Loupe runs trained attacks), Loupe's audit with 2 workers cold (a fresh process, as a
+   CLI run: at this size it keeps trained attacks in-process, as starting workers would cost
+   more than they save) and warm (worker processes already running, as on the /privacy page),
    and Loupe with 1 worker (no parallelism); interleaved ``--repeats`` times, medians reported.
 2. **scale**: 1 000 000 + 1 000 000 with the threshold attacks (loss and entropy) and TPR at
    fixed FPRs, every built-in slice; Loupe and the direct call each in a fresh process, so the
@@ -43,6 +44,7 @@ from analysis.privacy import (  # noqa: E402
     run_membership_audit,
 )
 from analysis.privacy.library import AttackInputData, SlicingSpec, run_attacks  # noqa: E402
+from analysis.privacy.tasks import start_worker_pool  # noqa: E402
 
 ALL_SLICES = SlicingOptions(by_class=True, by_percentile=True, by_correctness=True)
 COMPARE_ATTACKS = ("threshold", "entropy", "lr")
@@ -97,6 +99,7 @@ def cold_child(n: int) -> None:
 
 def part_compare(n: int, repeats: int) -> dict:
     source = make_source(n)
+    start_worker_pool(2)  # what the /privacy page does when it opens: later audits find the workers running
     load_before = os.getloadavg()[0]
     times: dict[str, list[float]] = {}
     for _ in range(repeats):  # interleaved, so a change in machine load hits every variant alike

@@ -12,6 +12,17 @@ from analysis.privacy.result import MembershipAuditResult
 from analysis.records import AnalysisRecord, RecordStore
 
 
+@st.cache_resource
+def attack_workers() -> int:
+    """Start the attack worker processes once per server, so audits never wait for them."""
+    from analysis.privacy.spec import default_workers
+    from analysis.privacy.tasks import start_worker_pool
+
+    workers = default_workers()
+    start_worker_pool(workers)
+    return workers
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _stored_audit(home: str, record_id: str) -> dict[str, Any]:
     record, _ = load_audit(record_id, RecordStore(home))  # raises AnalysisInputError for bad ids

@@ -13,18 +13,20 @@ are the library's own. Tasks are independent, which is what makes them parallel:
   one BLAS thread each, in a worker or not, so even the last digit does not depend on it.
 
 Worker processes come from a ``forkserver`` that preloads this module (never ``fork``:
-the caller may hold TensorFlow's or Streamlit's threads), so only the first pool in a
-process pays for importing the library.
+the caller may hold TensorFlow's or Streamlit's threads). They cost ~2 s to start (the
+library's import), so they are started only for audits big enough to earn it back, and then
+kept for the life of the process (the /privacy page starts them when it opens).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +38,10 @@ from analysis.privacy.reliability import REPORTED_FPRS
 from analysis.privacy.roc import compact_roc, tpr_at_fprs
 
 _ENTIRE = SlicingSpec(entire_dataset=True)
-MIN_EXAMPLES_FOR_PROCESSES = 10_000
+MIN_EXAMPLES_COLD = 50_000  # members + non-members for trained attacks to start worker processes
+MIN_EXAMPLES_WARM = 10_000  # ... to use a pool that is already running
+_pool: tuple[int, ProcessPoolExecutor] | None = None  # (workers, pool)
+_pool_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,14 +155,11 @@ def run_attack_tasks(
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i].size)  # big tasks first: less idle time at the end
     cheap = [i for i in order if not tasks[i].attack.is_trained]
     trained = [i for i in order if tasks[i].attack.is_trained]
-    with ExitStack() as stack:
-        threads = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="loupe-attack"))
+    with ThreadPoolExecutor(workers, thread_name_prefix="loupe-attack") as threads:
         futures: dict[Future, int] = {_submit(threads, tasks[i], seed): i for i in cheap}
         try:
             if trained and processes:  # submitted after the threads' work: it runs while workers start
-                pool = ProcessPoolExecutor(min(workers, len(trained)), mp_context=_worker_context())
-                stack.enter_context(pool)
-                futures |= {_submit(pool, tasks[i], seed): i for i in trained}
+                futures |= {_submit_to_pool(workers, tasks[i], seed): i for i in trained}
             else:
                 for i in trained:  # global RNG and warning filters: threshold threads touch neither
                     finished(i, run_attack_task(tasks[i].attack.value, tasks[i].data, seed))
@@ -171,19 +173,54 @@ def run_attack_tasks(
 
 
 def use_worker_processes(attacks: Sequence[AttackKind], *, workers: int, n_examples: int) -> bool:
-    """Whether trained attacks should run in worker processes: with several workers, and enough
-    examples (members + non-members) that the attacks outweigh starting the workers (~2 s, once
-    per process). Starts the worker server at once if so, to overlap its import with the caller's
-    loss computation."""
-    use = workers > 1 and n_examples >= MIN_EXAMPLES_FOR_PROCESSES and any(a.is_trained for a in attacks)
-    if use:
-        _worker_context()
-        multiprocessing.forkserver.ensure_running()
-    return use
+    """Whether trained attacks should run in worker processes, given members + non-members.
+
+    Starting the workers costs ~2 s once per process (the library's import), which a small
+    audit does not earn back: from a cold start, only audits of at least
+    :data:`MIN_EXAMPLES_COLD` examples use them; once the pool runs (a server keeps it, see
+    :func:`start_worker_pool`), audits of :data:`MIN_EXAMPLES_WARM`. When they will be used,
+    the workers start at once, overlapping their import with the caller's loss computation.
+    """
+    if workers == 1 or not any(attack.is_trained for attack in attacks):
+        return False
+    warm = _pool is not None and _pool[0] == workers
+    if n_examples < (MIN_EXAMPLES_WARM if warm else MIN_EXAMPLES_COLD):
+        return False
+    start_worker_pool(workers)
+    return True
+
+
+def start_worker_pool(workers: int) -> None:
+    """Start (or keep) this process's pool of ``workers`` attack workers, kept between audits."""
+    _pool_for(workers)
+
+
+def _pool_for(workers: int) -> ProcessPoolExecutor:
+    global _pool  # noqa: PLW0603  (one pool per process, like the forkserver it forks from)
+    with _pool_lock:
+        if _pool is None or _pool[0] != workers:
+            if _pool is not None:
+                _pool[1].shutdown(wait=False, cancel_futures=True)
+            _pool = (workers, ProcessPoolExecutor(workers, mp_context=_worker_context()))
+            # Returns at once; the server imports the library meanwhile, and workers fork from it
+            # on the first submits (which wait for it only if it is not ready by then).
+            multiprocessing.forkserver.ensure_running()
+        return _pool[1]
 
 
 def _submit(executor: Executor, task: AttackTask, seed: int) -> Future:
     return executor.submit(run_attack_task, task.attack.value, task.data, seed)
+
+
+def _submit_to_pool(workers: int, task: AttackTask, seed: int) -> Future:
+    """Submit to the pool; a pool broken by a killed worker is replaced once."""
+    global _pool  # noqa: PLW0603
+    try:
+        return _submit(_pool_for(workers), task, seed)
+    except BrokenProcessPool:
+        with _pool_lock:
+            _pool = None
+        return _submit(_pool_for(workers), task, seed)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -77,7 +77,7 @@ def test_threshold_attacks_equal_one_direct_run_attacks_call_on_every_slice(sour
 @pytest.fixture
 def worker_processes(monkeypatch):
     """Send trained attacks to worker processes even for these small inputs."""
-    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_FOR_PROCESSES", 0)
+    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_COLD", 0)
 
 
 def test_trained_attack_equals_direct_run_attacks_per_slice_with_the_same_seed(source, worker_processes):
@@ -100,7 +100,7 @@ def test_same_inputs_and_seed_give_identical_numbers_however_tasks_run(source, m
     spec = dict(source=source, attacks=("threshold", "lr", "knn"), slicing=SlicingOptions(by_percentile=False), seed=3)
     sequential = run_membership_audit(MembershipAuditSpec(**spec, workers=1)).to_dict()
     threads_and_inline = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
-    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_FOR_PROCESSES", 0)
+    monkeypatch.setattr("analysis.privacy.tasks.MIN_EXAMPLES_COLD", 0)
     processes = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
     again = run_membership_audit(MembershipAuditSpec(**spec, workers=2)).to_dict()
     assert sequential == threads_and_inline == processes == again

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis.privacy.audit_records import save_audit
 from analysis.privacy.engine import run_membership_audit
-from ui.cached_privacy import stored_audit
+from ui.cached_privacy import attack_workers, stored_audit
 from ui.privacy_views import audit_form, past_audits, show_audit
 from ui.shared import call_or_error, model_picker, user_errors
 
@@ -31,6 +31,7 @@ if audit_id:
 
 model = model_picker()
 if model is not None:
+    attack_workers()
     with user_errors():
         spec = audit_form(model)
         if spec is not None:
