@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "analysis.cli.fairness",
     "analysis.cli.privacy",
     "analysis.cli.render",
+    "analysis.cli.explain",
 )
 
 EXIT_BAD_INPUT = 2
