@@ -69,5 +69,7 @@ def test_full_demo_models(demo_home, monkeypatch, capsys):
     assert main(["models", "list", "--json", "-"]) == 0
     models = {m["id"]: m for m in json.loads(capsys.readouterr().out)["models"]}
     assert set(models) == set(DEMO_IDS)
-    assert [layer["name"] for layer in models["shapes-cnn"]["layers"]][:4] == ["conv1", "conv2", "conv3", "conv4"]
+    layers = models["shapes-cnn"]["layers"]
+    assert [layer["name"] for layer in layers if layer["kind"] == "Conv2D"] == ["conv1", "conv2", "conv3", "conv4"]
+    assert {"name": "conv4", "kind": "Conv2D", "output_shape": [8, 8, 64], "units": 64} in layers
     assert models["shapes-cnn"]["input_shape"] == [64, 64, 3]
