@@ -20,6 +20,8 @@ from analysis.explain.slices import (
     SliceComparison,
     SliceComparisonSpec,
     compare_slices,
+    comparison_explanation,
+    comparison_from_attributions,
     mean_attributions_by_slice,
     slice_labels,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "Target",
     "TargetKind",
     "compare_slices",
+    "comparison_explanation",
+    "comparison_from_attributions",
     "compute_attributions",
     "load_cached_attributions",
     "mean_attributions_by_slice",

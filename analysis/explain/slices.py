@@ -169,10 +169,9 @@ def slice_labels(model_id: str, column: str, *, data_path: str | None = None,
     return arrays[META_PREFIX + column].astype(str)
 
 
-def compare_slices(spec: SliceComparisonSpec, *, progress: Callable[[float, str], None] | None = None,
-                   cancel: Cancel = None, model: Any = None, registry: ModelRegistry | None = None
-                   ) -> SliceComparison:
-    """Explain a seeded sample of both slices (one cached explanation) and compare their mean attributions."""
+def comparison_explanation(spec: SliceComparisonSpec, *, registry: ModelRegistry | None = None
+                           ) -> tuple[ExplanationSpec, np.ndarray]:
+    """The explanation :func:`compare_slices` runs (a seeded sample of both slices) and the rows of slice A."""
     labels = slice_labels(spec.model_id, spec.column, data_path=spec.data_path, registry=registry)
     present = sorted(set(labels.tolist()))
     for group in (spec.group_a, spec.group_b):
@@ -197,7 +196,12 @@ def compare_slices(spec: SliceComparisonSpec, *, progress: Callable[[float, str]
     )
     if resolve_explanation(explanation, registry).is_image:
         raise AnalysisInputError(f"slice attributions need a tabular model; {spec.model_id!r} takes images")
-    result = compute_attributions(explanation, progress=progress, cancel=cancel, model=model, registry=registry)
+    return explanation, rows_a
+
+
+def comparison_from_attributions(spec: SliceComparisonSpec, result: AttributionResult,
+                                 rows_a: np.ndarray) -> SliceComparison:
+    """Split an explanation of both slices (``rows_a`` are slice A's rows) into the two slices' means."""
     side = np.where(np.isin(result.examples, rows_a), "a", "b")
     by_side = mean_attributions_by_slice(result, spec.column, side)
     return SliceComparison(
@@ -206,3 +210,12 @@ def compare_slices(spec: SliceComparisonSpec, *, progress: Callable[[float, str]
         mean_a=by_side.mean["a"], mean_b=by_side.mean["b"], mean_output_a=by_side.mean_output["a"],
         mean_output_b=by_side.mean_output["b"], attributions=result,
     )
+
+
+def compare_slices(spec: SliceComparisonSpec, *, progress: Callable[[float, str], None] | None = None,
+                   cancel: Cancel = None, model: Any = None, registry: ModelRegistry | None = None
+                   ) -> SliceComparison:
+    """Explain a seeded sample of both slices (one cached explanation) and compare their mean attributions."""
+    explanation, rows_a = comparison_explanation(spec, registry=registry)
+    result = compute_attributions(explanation, progress=progress, cancel=cancel, model=model, registry=registry)
+    return comparison_from_attributions(spec, result, rows_a)
