@@ -1,0 +1,75 @@
+"""/explain?model=<id>&example=<index>[&target=<class, layer:unit or predicted>][&rev=<hash prefix>]
+
+One explained example at a stable link: a waterfall and attribution bars for tabular models, a
+heat overlay for image models; for tabular models, a global view (beeswarm and feature importance).
+"""
+
+import json
+
+import streamlit as st
+
+from analysis.datasets import DatasetRole
+from analysis.errors import AnalysisInputError
+from analysis.explain import ExplanationSpec
+from ui.cached_explain import explain_with_progress
+from ui.shared import model_picker, user_errors
+from visualizers.explain import (
+    attribution_overlay,
+    plot_attribution_bars,
+    plot_attribution_map,
+    plot_beeswarm,
+    plot_waterfall,
+)
+from visualizers.microscope import to_display_image
+
+GLOBAL_EXAMPLES = 200
+
+st.title("Explain a prediction")
+model = model_picker()
+if model is None:
+    st.stop()
+with user_errors():
+    text = st.query_params.get("example", "0")
+    if not text.strip().isdigit():
+        raise AnalysisInputError(f"example {text!r} must be a row index of the data set (0, 1, 2, ...)")
+    example, target, revision = int(text), st.query_params.get("target", "predicted"), st.query_params.get("rev")
+    spec = ExplanationSpec(model_id=model.model_id, examples=(example,), target=target, revision=revision)
+controls = st.columns(2)
+chosen_example = controls[0].number_input("Example (row of the data set)", min_value=0, value=example, step=1)
+chosen_target = controls[1].text_input("Target: a class, LAYER:UNIT or 'predicted'", value=target)
+if (chosen_example, chosen_target) != (example, target):
+    st.query_params.update({"example": str(chosen_example), "target": chosen_target})
+    st.rerun()
+
+with user_errors():
+    result = explain_with_progress(spec, "Explaining this example…")
+explained = f"class {result.classes[0]}" if result.classes[0] >= 0 else f"unit {result.target.label()}"
+st.caption(
+    f"{result.explainer.value} explainer · {explained} · output {result.outputs[0]:.4g}, expected value "
+    f"{result.expected_values[0]:.4g} over {result.background} background rows (seed {result.seed}) · "
+    f"additivity error {result.additivity_errors[0]:+.2g} · revision {result.revision[:12]}"
+)
+if result.is_image:
+    image = to_display_image(result.inputs[0], model.current.summary.input_range)
+    columns = st.columns(3)
+    columns[0].image(image, caption=f"example {example}", width="stretch")
+    columns[1].image(attribution_overlay(image, result.values[0]), caption="red: for, blue: against", width="stretch")
+    columns[2].plotly_chart(plot_attribution_map(result, example=example), width="stretch")
+else:
+    left, right = st.columns(2)
+    left.plotly_chart(plot_waterfall(result, example=example), width="stretch")
+    right.plotly_chart(plot_attribution_bars(result, example=example), width="stretch")
+    st.dataframe(result.to_frame().drop(columns="example"), hide_index=True)
+    dataset = model.dataset(DatasetRole.DATA)
+    count = min(GLOBAL_EXAMPLES, dataset.n_examples if dataset else GLOBAL_EXAMPLES)
+    st.subheader("Global view")
+    if st.toggle(f"Explain the first {count} examples (beeswarm and feature importance)", key="global"):
+        overview_spec = ExplanationSpec(model_id=model.model_id, examples=tuple(range(count)), target=target,
+                                        revision=revision)
+        with user_errors():
+            overview = explain_with_progress(overview_spec, f"Explaining {count} examples…")
+        left, right = st.columns(2)
+        left.plotly_chart(plot_beeswarm(overview), width="stretch")
+        right.plotly_chart(plot_attribution_bars(overview), width="stretch")
+st.download_button("Download JSON", json.dumps(result.to_dict(), indent=2),
+                   file_name=f"{model.model_id}-example-{example}.json", mime="application/json")
