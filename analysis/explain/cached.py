@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis.datasets import DatasetRole, load_npz
+from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.explain.rng import example_seed
+from analysis.explain.rows import open_npz_rows
 from analysis.explain.spec import (
     DEFAULT_BACKGROUND,
     AttributionResult,
@@ -94,7 +95,7 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     _check_target(spec, revision, binary)
     if spec.data_path is not None:
         path = Path(spec.data_path).expanduser()
-        arrays = load_npz(path)
+        arrays = open_npz_rows(path)
         sha256 = sha256_file(path)
     else:
         linked = record.dataset(DatasetRole.DATA)
@@ -104,7 +105,7 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
                 f"'python -m analysis models add MODEL --id {spec.model_id} --data DATA.npz'"
             )
         path, sha256 = Path(linked.path), linked.sha256
-        arrays = load_npz(path)
+        arrays = open_npz_rows(path)
     if "x" not in arrays:
         raise AnalysisInputError(f"data file {str(path)!r} has no array 'x'; it has {describe_choices(sorted(arrays))}")
     x = arrays["x"]

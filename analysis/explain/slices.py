@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis.datasets import META_PREFIX, DatasetRole, load_npz
+from analysis.datasets import META_PREFIX, DatasetRole
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.explain.cached import Cancel, compute_attributions, resolve_explanation
+from analysis.explain.rows import open_npz_rows
 from analysis.explain.spec import (
     AttributionResult,
     ExplanationSpec,
@@ -160,7 +161,7 @@ def slice_labels(model_id: str, column: str, *, data_path: str | None = None,
         if linked is None:
             raise AnalysisInputError(f"model {model_id!r} has no linked data set to slice")
         data_path = linked.path
-    arrays = load_npz(Path(data_path))
+    arrays = open_npz_rows(Path(data_path))
     columns = sorted(k[len(META_PREFIX):] for k in arrays if k.startswith(META_PREFIX))
     if META_PREFIX + column not in arrays:
         raise AnalysisInputError(
