@@ -29,6 +29,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_json_option(add)
     add.set_defaults(handler=run_add)
 
+    application = verbs.add_parser(
+        "add-application", help="register a keras.applications model from a local weights file (never downloads)"
+    )
+    application.add_argument("name", help="the keras.applications name, e.g. MobileNetV2")
+    application.add_argument("--id", required=True, dest="model_id", help="a short id (slug), e.g. mobilenet-v2")
+    application.add_argument("--weights", help="local weights file (default: Keras's cache, ~/.keras/models/)")
+    application.add_argument("--input-size", type=int, help="square input side in pixels (default: the model's)")
+    application.add_argument("--data", help=".npz with x (raw RGB in [0, 255]), y")
+    add_json_option(application)
+    application.set_defaults(handler=run_add_application)
+
     show = verbs.add_parser("show", help="show one model: revisions, layers, datasets")
     show.add_argument("model_id")
     add_json_option(show)
@@ -83,6 +94,21 @@ def run_add(args: argparse.Namespace) -> int:
         input_range=parse_range(args.input_range) if args.input_range else None,
     )
     record = ModelRegistry().register(spec)
+    emit(record.to_dict(), args.json, "registered\n" + _describe(record))
+    return 0
+
+
+def run_add_application(args: argparse.Namespace) -> int:
+    from analysis.applications import AddApplicationSpec, add_application
+
+    spec = AddApplicationSpec(
+        name=args.name,
+        model_id=args.model_id,
+        weights=Path(args.weights) if args.weights else None,
+        input_size=args.input_size,
+        datasets={DatasetRole.DATA: Path(args.data)} if args.data else {},
+    )
+    record = add_application(spec)
     emit(record.to_dict(), args.json, "registered\n" + _describe(record))
     return 0
 
