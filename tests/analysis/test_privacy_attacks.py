@@ -11,7 +11,7 @@ from analysis.privacy.attacks import DEFAULT_ATTACKS
 from analysis.privacy.library import AttackType
 from tests.analysis.privacy_support import leaky_source
 
-SLOW = {AttackKind.MLP, AttackKind.RF}  # grid searches over many fits: minutes on 2 cores
+SLOW = {AttackKind.RF}  # a grid search of 216 forests per fold: ~10 s per run even on 100 + 100
 ATTACKS = [pytest.param(kind, marks=pytest.mark.slow) if kind in SLOW else kind for kind in AttackKind]
 
 
@@ -25,17 +25,17 @@ def test_every_attack_maps_to_a_library_attack(kind):
 
 def test_defaults_are_the_cheap_attacks():
     assert set(DEFAULT_ATTACKS) == {AttackKind.THRESHOLD, AttackKind.ENTROPY, AttackKind.LR}
-    assert not SLOW & set(DEFAULT_ATTACKS)
+    assert not ({AttackKind.MLP, AttackKind.RF} & set(DEFAULT_ATTACKS))
 
 
 @pytest.mark.parametrize("kind", ATTACKS)
 def test_every_attack_runs_and_is_reproducible(kind):
     spec = MembershipAuditSpec(
-        source=leaky_source(200), attacks=(kind,), slicing=SlicingOptions.parse("none"), seed=11, workers=1
+        source=leaky_source(100), attacks=(kind,), slicing=SlicingOptions.parse("none"), seed=11, workers=1
     )
     first, second = run_membership_audit(spec), run_membership_audit(spec)
     row = first.rows[0]
-    assert row.attack is kind and (row.n_members, row.n_nonmembers) == (200, 200)
+    assert row.attack is kind and (row.n_members, row.n_nonmembers) == (100, 100)
     assert 0.5 < row.auc <= 1.0  # the members really are easier to tell apart
     assert all(math.isfinite(v) for v in (row.attacker_advantage, row.ppv))
     assert row.tpr_at_fpr[0.01] is not None and row.tpr_at_fpr[0.001] is None
