@@ -67,8 +67,14 @@ def run_activation_pass(model: Any, layer: str, x: np.ndarray, indices: np.ndarr
     import keras
     import tensorflow as tf
 
-    extractor = keras.Model(model.inputs, model.get_layer(layer).output)
-    forward = tf.function(lambda batch: extractor([batch], training=False), reduce_retracing=True)
+    from analysis.graphdef import GraphDefModel
+
+    if isinstance(model, GraphDefModel):  # a frozen GraphDef: prune the graph to the layer's op
+        layer_outputs = model.layer_outputs([layer])
+        forward = tf.function(lambda batch: layer_outputs(batch)[layer], reduce_retracing=True)
+    else:
+        extractor = keras.Model(model.inputs, model.get_layer(layer).output)
+        forward = tf.function(lambda batch: extractor([batch], training=False), reduce_retracing=True)
     means, maxes = [], []
     top_mean, top_max = _TopK(k), _TopK(k)
     for start in range(0, len(indices), batch_size):

@@ -33,6 +33,7 @@ class ModelFormat(StrEnum):
     KERAS = "keras"
     H5 = "h5"
     SAVEDMODEL = "savedmodel"
+    GRAPHDEF = "graphdef"  # a frozen TF GraphDef .pb (analysis.graphdef)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +71,7 @@ class ModelSummary:
     parameter_count: int
     layers: tuple[LayerInfo, ...]
     notes: tuple[str, ...] = field(default=())
+    input_name: str | None = None  # a GraphDef's input placeholder (None for Keras models)
 
     @property
     def n_classes(self) -> int | None:
@@ -100,6 +102,7 @@ class ModelSummary:
             "parameter_count": self.parameter_count,
             "layers": [layer.to_dict() for layer in self.layers],
             "notes": list(self.notes),
+            **({"input_name": self.input_name} if self.input_name is not None else {}),
         }
 
     @classmethod
@@ -114,6 +117,7 @@ class ModelSummary:
             parameter_count=int(data["parameter_count"]),
             layers=tuple(LayerInfo.from_dict(d) for d in data["layers"]),
             notes=tuple(data.get("notes", ())),
+            input_name=data.get("input_name"),
         )
 
 
@@ -147,6 +151,11 @@ def detect_format(path: Path) -> ModelFormat:
         return ModelFormat.KERAS
     if head == _HDF5_MAGIC:
         return ModelFormat.H5
+    if path.suffix.lower() == ".pb":  # a GraphDef has no magic bytes: it must parse as one
+        from analysis.graphdef import parse_graphdef
+
+        parse_graphdef(path)
+        return ModelFormat.GRAPHDEF
     raise AnalysisInputError(
         f"{str(path)!r} is not a model Loupe can read (it starts with bytes {head!r}); "
         "valid models are a .keras file (zip), a .h5 file (HDF5) or a SavedModel folder"

@@ -29,9 +29,23 @@ _NO_UNITS = {
 }
 
 
-def load_keras_model(path: Path, *, trust_model_code: bool = False) -> Any:
-    """A ``keras.Model`` for ``path``; every failure is an AnalysisInputError naming the file."""
+def load_keras_model(path: Path, *, trust_model_code: bool = False, input_name: str | None = None,
+                     input_size: int | None = None) -> Any:
+    """A ``keras.Model`` for ``path``; every failure is an AnalysisInputError naming the file.
+
+    A frozen GraphDef ``.pb`` gives an :class:`analysis.graphdef.GraphDefModel` instead;
+    ``input_name`` (its input placeholder) and ``input_size`` apply only to GraphDefs.
+    """
     model_format = detect_format(path)
+    if model_format is ModelFormat.GRAPHDEF:
+        from analysis.graphdef import load_graphdef
+
+        return load_graphdef(path, input_name=input_name, input_size=input_size)
+    if input_name is not None or input_size is not None:
+        raise AnalysisInputError(
+            f"--input-name and --input-size apply to frozen GraphDef (.pb) models only; {str(path)!r} is "
+            f"{model_format.value}"
+        )
     check_safe(path, model_format, trust_model_code=trust_model_code)
     import keras
 
@@ -80,6 +94,8 @@ def _wrap_savedmodel(path: Path) -> Any:
 
 def describe_model(model: Any, model_format: ModelFormat) -> ModelSummary:
     """Input/output format, preprocessing range and the layers that have units."""
+    if model_format is ModelFormat.GRAPHDEF:
+        return model.describe()
     input_shape = tuple(model.inputs[0].shape[1:])
     output_shape = tuple(model.outputs[0].shape[1:])
     low, high, source = _input_range(model)
@@ -160,4 +176,5 @@ def load_revision(revision: Any) -> Any:
     from analysis.registry import check_revision_available
 
     check_revision_available(revision)
-    return load_keras_model(Path(revision.path), trust_model_code=revision.trusted)
+    return load_keras_model(Path(revision.path), trust_model_code=revision.trusted,
+                            input_name=revision.summary.input_name)

@@ -49,6 +49,7 @@ class RegisterModelSpec:
 
     ``datasets`` maps a role to a ``.npz`` path; ``input_range`` overrides the value range
     Loupe infers from the model; ``trust_model_code`` allows Lambda layers and custom objects.
+    ``input_name`` and ``input_size`` pick a frozen GraphDef's input placeholder and image size.
     """
 
     path: Path
@@ -56,6 +57,8 @@ class RegisterModelSpec:
     datasets: Mapping[DatasetRole, Path] = field(default_factory=dict)
     trust_model_code: bool = False
     input_range: tuple[float, float] | None = None
+    input_name: str | None = None
+    input_size: int | None = None
 
     def __post_init__(self) -> None:
         if not _SLUG.match(self.model_id):
@@ -143,7 +146,8 @@ class ModelRegistry:
 
         path = Path(spec.path).expanduser().resolve()
         model_format = detect_format(path)
-        model = load_keras_model(path, trust_model_code=spec.trust_model_code)
+        model = load_keras_model(path, trust_model_code=spec.trust_model_code, input_name=spec.input_name,
+                                 input_size=spec.input_size)
         summary = describe_model(model, model_format)
         if spec.input_range is not None:
             summary = ModelSummary.from_dict(

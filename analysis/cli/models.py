@@ -18,7 +18,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_json_option(listing)
     listing.set_defaults(handler=run_list)
 
-    add = verbs.add_parser("add", help="register a .keras, .h5 or SavedModel model (a new revision if it changed)")
+    add = verbs.add_parser(
+        "add", help="register a .keras, .h5, SavedModel or frozen GraphDef .pb model (a new revision if it changed)"
+    )
     add.add_argument("path", help="the model file or SavedModel folder")
     add.add_argument("--id", required=True, dest="model_id", help="a short id (slug), e.g. my-cnn")
     add.add_argument("--data", help=".npz with x, y (optional split, feature_names, meta_<column>)")
@@ -26,6 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--nonmembers", help=".npz of held-out non-members (for privacy audits)")
     add.add_argument("--input-range", help="value range the model expects, LO,HI (default: inferred)")
     add.add_argument("--trust-model-code", action="store_true", help="allow Lambda layers and custom objects")
+    add.add_argument("--input-name", help="a frozen GraphDef's input placeholder (default: 'input' or the only one)")
+    add.add_argument("--input-size", type=int, help="a frozen GraphDef's square input side in pixels (default: 224)")
     add_json_option(add)
     add.set_defaults(handler=run_add)
 
@@ -92,6 +96,8 @@ def run_add(args: argparse.Namespace) -> int:
         datasets=datasets,
         trust_model_code=args.trust_model_code,
         input_range=parse_range(args.input_range) if args.input_range else None,
+        input_name=args.input_name,
+        input_size=args.input_size,
     )
     record = ModelRegistry().register(spec)
     emit(record.to_dict(), args.json, "registered\n" + _describe(record))

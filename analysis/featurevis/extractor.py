@@ -52,6 +52,7 @@ class Extractor:
     model: Any
     redirect: tf.Variable
     relus_redirected: int
+    warm_start_note: str = "the model could not be cloned, so the redirected-ReLU warm start was not applied"
 
     def __call__(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         outputs = self.model([inputs], training=False)  # the functional model's input structure is a list
@@ -66,7 +67,13 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     """
     import keras
 
+    from analysis.graphdef import WARM_START_NOTE, GraphDefModel
+
     redirect = tf.Variable(False, trainable=False, name="redirect_relu")
+    if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone
+        layers = model.layer_outputs(list(layer_names))
+        return Extractor(model=lambda inputs, training=False: layers(inputs[0]), redirect=redirect,
+                         relus_redirected=0, warm_start_note=WARM_START_NOTE)
     relu = redirectable_relu(redirect)
     replaced = 0
 

@@ -110,9 +110,7 @@ def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | 
         units=np.asarray(units, dtype=np.int32), warm_start_steps=spec.warm_start_steps, progress=report,
     )
     seconds = time.perf_counter() - started
-    notes = () if optimizer.extractor.relus_redirected else (
-        "the model could not be cloned, so the redirected-ReLU warm start was not applied",
-    )
+    notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
     renderings = []
     for index, target in enumerate(targets):
         block = slice(index * k, (index + 1) * k)
