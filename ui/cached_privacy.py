@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from analysis.paths import loupe_home
-from analysis.privacy.audit_records import load_audit
+from analysis.privacy.audit_records import audit_result, load_audit
 from analysis.privacy.result import MembershipAuditResult
 from analysis.records import AnalysisRecord, RecordStore
 
@@ -32,10 +32,7 @@ def _stored_audit(home: str, record_id: str) -> dict[str, Any]:
 def stored_audit(record_id: str) -> tuple[AnalysisRecord, MembershipAuditResult]:
     """A stored privacy audit and its result (AnalysisInputError for unknown or non-privacy ids)."""
     record = AnalysisRecord.from_dict(_stored_audit(str(loupe_home()), record_id))
-    provenance = {"inputs": record.inputs, "parameters": record.parameters, "versions": record.versions}
-    from dataclasses import replace
-
-    return record, replace(MembershipAuditResult.from_dict(record.result), provenance=provenance)
+    return record, audit_result(record)
 
 
 @st.cache_data(max_entries=16, show_spinner="Rendering the HTML report ...")

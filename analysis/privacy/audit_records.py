@@ -9,6 +9,7 @@ provenance (``inputs`` content hashes, ``parameters``, ``versions``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from analysis.errors import AnalysisInputError
@@ -38,13 +39,17 @@ def load_audit(record_id: str, store: RecordStore | None = None) -> tuple[Analys
     record = (store or RecordStore()).get(record_id.strip())
     if record.kind != KIND:
         raise AnalysisInputError(f"record {record_id!r} is a {record.kind} record, not a privacy audit")
-    result = MembershipAuditResult.from_dict(record.result)
+    return record, audit_result(record)
+
+
+def audit_result(record: AnalysisRecord) -> MembershipAuditResult:
+    """The result stored in a privacy record, with the record's provenance."""
     provenance = {
         "inputs": dict(record.inputs),
         "parameters": dict(record.parameters),
         "versions": dict(record.versions),
     }
-    return record, _with_provenance(result, provenance)
+    return replace(MembershipAuditResult.from_dict(record.result), provenance=provenance)
 
 
 def list_audits(model_id: str | None = None, store: RecordStore | None = None) -> list[AnalysisRecord]:
@@ -62,9 +67,3 @@ def audit_json(record: AnalysisRecord) -> dict[str, Any]:
         "parameters": dict(record.parameters),
         "versions": dict(record.versions),
     }
-
-
-def _with_provenance(result: MembershipAuditResult, provenance: dict[str, Any]) -> MembershipAuditResult:
-    from dataclasses import replace
-
-    return replace(result, provenance=provenance)
