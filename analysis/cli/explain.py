@@ -23,7 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "explain",
         help="SHAP attributions: why a prediction, why a unit fired",
-        description="Tabular models: shap's permutation explainer over predict; image models: expected gradients.",
+        description="Tabular models: exact Shapley values (up to 10 features) or permutations over predict; "
+                    "image models: expected gradients.",
     )
     parser.add_argument("--model", required=True, dest="model_id", help="a registered model id")
     parser.add_argument("--rev", help="a revision hash prefix (default: the current revision)")
@@ -37,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "or all rows if fewer)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the background and the explainer (default 0)")
     parser.add_argument("--explainer", choices=[e.value for e in Explainer],
-                        help="default: gradient for image models, permutation for tabular ones")
+                        help="default: gradient for image models; for tabular ones exact up to 10 features, "
+                             "else permutation")
     parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
                         help=f"expected-gradients samples per example (default {DEFAULT_SAMPLES})")
     parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,

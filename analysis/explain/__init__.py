@@ -4,7 +4,7 @@
     result.to_dict()        # the `explain` CLI's JSON
     compare_slices(SliceComparisonSpec(model_id="credit-mlp", column="group", group_a="D"))
 
-Tabular models: shap's Permutation (default) or Exact explainer over ``predict``; image models:
+Tabular models: shap's Exact (up to 10 features) or Permutation explainer over ``predict``; image models:
 shap's GradientExplainer (expected gradients) for a class or for a unit of any layer.
 """
 

@@ -37,6 +37,7 @@ from cache import NPZ, ResultStore, make_key
 ANALYSIS_NAME = "explain"
 CODE_VERSION = "explain-1"
 MAX_EXACT_FEATURES = 16
+AUTO_EXACT_FEATURES = 10  # shap's own automatic choice: exact up to 10 features, permutation beyond
 Progress = Callable[[float, str], None]
 Cancel = threading.Event | Callable[[], bool] | None
 
@@ -143,8 +144,8 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     if target.kind is TargetKind.PREDICTED and single_output:
         # one output column: explain the output itself (P(class 1) for a sigmoid), not the predicted side
         target = Target(kind=TargetKind.CLASS, class_index=1 if binary else 0)
-    explainer = spec.explainer or (Explainer.GRADIENT if x.ndim == 4 else Explainer.PERMUTATION)
     features = x.shape[1] if x.ndim == 2 else 0
+    explainer = spec.explainer or default_explainer(x.ndim, features)
     if explainer is not Explainer.GRADIENT and x.ndim != 2:
         raise AnalysisInputError(
             f"the {explainer.value} explainer needs tabular rows [n, features]; model {spec.model_id!r} takes "
@@ -172,6 +173,15 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
         feature_names=names, explainer=explainer, target=target, examples=np.asarray(spec.examples, dtype=np.int64),
         background_index=background_index, binary_probability=binary,
     )
+
+
+def default_explainer(ndim: int, features: int) -> Explainer:
+    """Images (``[n, h, w, c]``): expected gradients. Tabular: exact Shapley values up to
+    :data:`AUTO_EXACT_FEATURES` features (2^10 coalitions cost fewer model rows than 500 permutation
+    evaluations), permutations beyond."""
+    if ndim != 2:
+        return Explainer.GRADIENT
+    return Explainer.EXACT if features <= AUTO_EXACT_FEATURES else Explainer.PERMUTATION
 
 
 def _check_target(spec: ExplanationSpec, revision: RevisionRecord, binary: bool) -> None:

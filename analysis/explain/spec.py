@@ -103,7 +103,8 @@ class ExplanationSpec:
     ``data_path``: an ``.npz`` with ``x`` (default: the model's linked DATA set). ``background``
     rows are drawn from the same data without replacement, seeded by ``seed`` (None: 100, or every
     row of a smaller data set). ``explainer``
-    None picks ``gradient`` for image models and ``permutation`` for tabular ones. ``samples``
+    None picks ``gradient`` for image models, and for tabular ones ``exact`` up to 10 features,
+    ``permutation`` beyond (shap's own automatic rule). ``samples``
     is the number of expected-gradients samples per example; ``max_evals`` the permutation
     explainer's model evaluations per example (each over the whole background).
     """

@@ -20,7 +20,7 @@ def test_json_output(loupe_home, tmp_path, capsys):
     payload = json.loads(out.read_text())
     assert list(payload) == ["model", "revision", "explainer", "target", "background", "seed", "parameters",
                              "dataset", "cached", "examples", "global"]
-    assert (payload["model"], payload["explainer"], payload["target"]) == ("linear", "permutation", 0)
+    assert (payload["model"], payload["explainer"], payload["target"]) == ("linear", "exact", 0)
     assert [e["index"] for e in payload["examples"]] == [0, 1, 2, 7]
     seven = payload["examples"][3]
     assert seven["output"] == pytest.approx(float(arrays["x"][7] @ LINEAR_WEIGHTS + LINEAR_BIAS), abs=1e-5)

@@ -48,7 +48,7 @@ def test_json_matches_the_documented_shape(loupe_home, tmp_path):
     result = compute_attributions(ExplanationSpec(model_id="linear", examples=(1, 2), background=10))
     payload = result.to_dict()
     assert payload["model"] == "linear" and len(payload["revision"]) == 64
-    assert payload["explainer"] == "permutation" and payload["target"] == 0
+    assert payload["explainer"] == "exact" and payload["target"] == 0  # 4 features: exact Shapley values
     first = payload["examples"][0]
     assert set(first) == {"index", "output", "expected_value", "additivity_error", "class", "attributions"}
     assert first["index"] == 1 and list(first["attributions"]) == list(FEATURES)
@@ -61,16 +61,18 @@ def test_json_matches_the_documented_shape(loupe_home, tmp_path):
 
 def test_seeded_results_are_reproducible_and_independent_of_the_batch(loupe_home, tmp_path):
     register_mlp(tmp_path)
-    spec = ExplanationSpec(model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=7, max_evals=40)
+    spec = ExplanationSpec(model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=7, max_evals=40,
+                           explainer="permutation")
     first = compute_attributions(spec)
     open_result_store().clear()
     again = compute_attributions(spec)
     assert not again.cached
     np.testing.assert_array_equal(first.values, again.values)
-    alone = compute_attributions(ExplanationSpec(model_id="mlp", examples=(2,), background=30, seed=7, max_evals=40))
+    alone = compute_attributions(ExplanationSpec(model_id="mlp", examples=(2,), background=30, seed=7, max_evals=40,
+                                                 explainer="permutation"))
     np.testing.assert_array_equal(alone.values[0], first.values[2])
     other_seed = compute_attributions(ExplanationSpec(model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=8,
-                                                      max_evals=40))
+                                                      max_evals=40, explainer="permutation"))
     assert not np.array_equal(other_seed.values, first.values)
     assert np.abs(first.additivity_errors).max() < 1e-6  # permutation explanations are exactly additive
 

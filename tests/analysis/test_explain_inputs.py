@@ -102,7 +102,7 @@ def test_tabular_explainer_on_images(image_model):
 
 
 def test_too_few_evaluations_for_permutations(tabular_model):
-    assert message({"model_id": "linear", "max_evals": 5}) == (
+    assert message({"model_id": "linear", "max_evals": 5, "explainer": "permutation"}) == (
         "max_evals 5 is too low for 4 features; the permutation explainer needs at least 2 * features + 1 = 9"
     )
     with pytest.raises(AnalysisInputError) as error:

@@ -28,7 +28,7 @@ def models(loupe_home, tmp_path):
 def test_tabular_deep_link_shows_waterfall_and_bars(models):
     at = open_page({"model": "linear", "example": "3"})
     assert not at.exception and not at.error
-    assert "permutation explainer · class 0" in at.caption[0].value
+    assert "exact explainer · class 0" in at.caption[0].value
     assert len(at.get("plotly_chart")) == 2
     assert at.number_input[0].value == 3
     table = at.dataframe[0].value
