@@ -260,7 +260,9 @@ class MembershipAuditResult:
             }
             for row in sorted(self.rows, key=lambda r: -r.auc)
         ]
-        return pd.DataFrame.from_records(records)
+        numeric = [f"TPR@{format_fpr(f)} FPR" for f in REPORTED_FPRS] + ["epsilon lower bound"]
+        frame = pd.DataFrame.from_records(records)
+        return frame.astype(dict.fromkeys(numeric, float)) if records else frame  # None (not reported) -> NaN
 
     def to_dict(self) -> dict[str, Any]:
         return {
