@@ -37,6 +37,7 @@ from cache import NPZ, ResultStore, make_key
 ANALYSIS_NAME = "explain"
 CODE_VERSION = "explain-1"
 MAX_EXACT_FEATURES = 16
+LINKED_ROLES = (DatasetRole.DATA, DatasetRole.MEMBERS, DatasetRole.NONMEMBERS)
 AUTO_EXACT_FEATURES = 10  # shap's own automatic choice: exact up to 10 features, permutation beyond
 Progress = Callable[[float, str], None]
 Cancel = threading.Event | Callable[[], bool] | None
@@ -99,11 +100,12 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
         arrays = open_npz_rows(path)
         sha256 = sha256_file(path)
     else:
-        linked = record.dataset(DatasetRole.DATA)
+        # the general data set, else the training members, else the non-members (privacy-only models)
+        linked = next((d for role in LINKED_ROLES if (d := record.dataset(role)) is not None), None)
         if linked is None:
             raise AnalysisInputError(
-                f"model {spec.model_id!r} has no linked data set; pass --data DATA.npz or link one with "
-                f"'python -m analysis models add MODEL --id {spec.model_id} --data DATA.npz'"
+                f"model {spec.model_id!r} has no linked data set; link one with "
+                f"'python -m analysis models add MODEL --id {spec.model_id} --data DATA.npz' (or pass --data NPZ)"
             )
         path, sha256 = Path(linked.path), linked.sha256
         arrays = open_npz_rows(path)

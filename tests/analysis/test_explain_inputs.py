@@ -126,5 +126,12 @@ def test_spec_validation(kwargs, expected):
     assert str(error.value) == expected
 
 
-def test_unknown_model_and_missing_data(loupe_home):
+def test_unknown_model_and_missing_data(loupe_home, tiny_cnn_path):
+    from analysis.registry import ModelRegistry, RegisterModelSpec
+
     assert message({"model_id": "nope"}) == "unknown model 'nope'; registered models are (none)"
+    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="bare"))
+    assert message({"model_id": "bare"}) == (
+        "model 'bare' has no linked data set; link one with "
+        "'python -m analysis models add MODEL --id bare --data DATA.npz' (or pass --data NPZ)"
+    )
