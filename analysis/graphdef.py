@@ -12,10 +12,15 @@ layer names without its ``_0`` output suffix). The model output is the graph's l
 ``Softmax`` op (else its last float sink).
 
 Graphs with ``PyFunc`` ops are refused: they call Python functions that are not in the file.
+
+Lucid's redirected-ReLU warm start works as in lucid itself: the graph is imported under
+``gradient_override_map({"Relu": ...})`` with a gradient that a per-model ``tf.Variable``
+(:attr:`GraphDefModel.redirect`) switches on for the first optimisation steps.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,9 +40,28 @@ LUCID_INPUT_RANGE = (-117.0, 138.0)
 LUCID_INPUT_SIZE = 224
 DEFAULT_INPUT_SIZE = 224
 _SCOPE = "graphdef"
-WARM_START_NOTE = (
-    "a frozen GraphDef's ReLUs are graph ops, not Keras layers: the redirected-ReLU warm start was not applied"
-)
+WARM_START_NOTE = "the graph has no Relu ops, so the redirected-ReLU warm start was not applied"
+_GRADIENT_NAMES = itertools.count()  # tf.RegisterGradient names are global and cannot be reused
+
+
+def _register_redirected_relu(redirect: Any) -> str:
+    """Register lucid's redirected ReLU gradient (on while ``redirect`` is true) under a new name."""
+    import tensorflow as tf
+
+    name = f"LoupeGraphDefRedirectedRelu{next(_GRADIENT_NAMES)}"
+
+    @tf.RegisterGradient(name)
+    def _gradient(op: Any, upstream: Any) -> Any:
+        # ``upstream`` is d(loss)/d(output) for a loss being minimised: positive pushes x down.
+        x = op.inputs[0]
+        relu_grad = tf.where(x < 0.0, tf.zeros_like(upstream), upstream)
+        redirected = tf.where(tf.logical_and(x < 0.0, upstream > 0.0), tf.zeros_like(upstream), upstream)
+        batch = tf.shape(upstream)[0]
+        magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+        passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+        return tf.cond(redirect, lambda: tf.where(passes, relu_grad, redirected), lambda: relu_grad)
+
+    return name
 
 
 def parse_graphdef(path: Path) -> Any:
@@ -88,6 +112,8 @@ class GraphDefModel:
 
     ``input_size`` is the square input side Loupe renders and describes at; the graph itself
     accepts any size its ops allow. Thread-safe: pruned callables are built once per name set.
+    ``redirect`` switches the redirected-ReLU gradient of all ``relus_redirected`` Relu ops; it is
+    one variable per model, so optimisers sharing a model must not run their warm starts at once.
     """
 
     def __init__(self, path: Path, graph_def: Any, *, input_name: str | None = None,
@@ -108,9 +134,13 @@ class GraphDefModel:
         self.input_size_source = "given" if input_size else ("placeholder" if known else "default")
         self.input_size = int(input_size or known or (LUCID_INPUT_SIZE if self.lucid_defaults else DEFAULT_INPUT_SIZE))
         spec = tf.TensorSpec([None, None, None, self.channels], tf.float32)
+        self.redirect = tf.Variable(False, trainable=False, name="redirect_relu")
+        self.relus_redirected = sum(1 for node in graph_def.node if node.op == "Relu")
+        gradient = _register_redirected_relu(self.redirect)
 
         def imported(images: tf.Tensor) -> None:
-            tf.compat.v1.import_graph_def(graph_def, input_map={f"{self.input_name}:0": images}, name=_SCOPE)
+            with tf.compat.v1.get_default_graph().gradient_override_map({"Relu": gradient}):
+                tf.compat.v1.import_graph_def(graph_def, input_map={f"{self.input_name}:0": images}, name=_SCOPE)
 
         try:
             self._wrapped = tf.compat.v1.wrap_function(imported, [spec])

@@ -72,8 +72,8 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     redirect = tf.Variable(False, trainable=False, name="redirect_relu")
     if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone
         layers = model.layer_outputs(list(layer_names))
-        return Extractor(model=lambda inputs, training=False: layers(inputs[0]), redirect=redirect,
-                         relus_redirected=0, warm_start_note=WARM_START_NOTE)
+        return Extractor(model=lambda inputs, training=False: layers(inputs[0]), redirect=model.redirect,
+                         relus_redirected=model.relus_redirected, warm_start_note=WARM_START_NOTE)
     relu = redirectable_relu(redirect)
     replaced = 0
 

@@ -13,7 +13,7 @@ from analysis.dataset_examples import DatasetExamplesSpec, compute_dataset_examp
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.featurevis import RenderSpec, render_units
-from analysis.graphdef import LUCID_INPUT_RANGE, WARM_START_NOTE, GraphDefModel, load_graphdef
+from analysis.graphdef import LUCID_INPUT_RANGE, GraphDefModel, load_graphdef
 from analysis.model_files import ModelFormat, detect_format
 from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.analysis.graphdef_support import SIZE, reference_layers, tiny_graph_weights, write_tiny_graphdef
@@ -108,7 +108,7 @@ def test_renders_units_and_computes_dataset_examples(registered):
     assert [r.unit for r in renderings] == [1, 3]
     for rendering in renderings:
         assert rendering.image.shape == (SIZE, SIZE, 3) and rendering.image.dtype == np.uint8
-        assert rendering.notes == (WARM_START_NOTE,)
+        assert rendering.notes == ()  # the redirected-ReLU warm start was applied
         assert np.isfinite(rendering.activation)
     # the reported activation is the channel mean on the final image, recomputed independently
     image = renderings[0].image.astype(np.float32) / 255.0
@@ -124,6 +124,38 @@ def test_renders_units_and_computes_dataset_examples(registered):
         top = [index for index, _ in result.unit(unit).top_mean]
         assert top == sorted(range(20), key=lambda i, u=unit: (-means[i, u], i))[:3]
         assert result.strongest(unit) == pytest.approx(means[:, unit].max(), rel=1e-5)
+
+
+def test_redirected_relu_gradient_reaches_a_dead_unit(tiny_pb):
+    """Lucid's warm start: a unit dead everywhere gets no gradient, unless the redirect is on."""
+    import tensorflow as tf
+
+    model = load_graphdef(tiny_pb, input_size=SIZE)
+    assert model.relus_redirected == 3
+    bias = tiny_graph_weights()["b0"]
+    unit = int(np.argmin(bias))
+    assert bias[unit] < 0  # on a black image, conv2d0's unit is relu(bias) = 0 everywhere: dead
+    forward = model.layer_outputs(["conv2d0"])
+    images = tf.zeros((2, SIZE, SIZE, 3))
+
+    def gradient() -> np.ndarray:
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            loss = -tf.reduce_mean(forward(images)["conv2d0"][..., unit])
+        return tape.gradient(loss, images).numpy()
+
+    assert np.abs(gradient()).max() == 0.0
+    model.redirect.assign(True)
+    redirected = gradient()
+    model.redirect.assign(False)
+    assert np.abs(redirected).max() > 0.0
+    # the redirected gradient is the linear (pre-ReLU) one: d(-mean(conv))/d(image), checked independently
+    kernel = tiny_graph_weights()["w0"][..., unit]
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        linear = -tf.reduce_mean(tf.nn.conv2d(images, kernel[..., None], 1, "SAME"))
+    np.testing.assert_allclose(redirected, tape.gradient(linear, images).numpy(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(gradient(), 0.0)
 
 
 def test_optimization_raises_the_objective(registered):
