@@ -135,7 +135,7 @@ def detect_format(path: Path) -> ModelFormat:
             return ModelFormat.SAVEDMODEL
         raise AnalysisInputError(
             f"folder {str(path)!r} is not a TF SavedModel (it has no saved_model.pb); "
-            "valid models are a .keras file, a .h5 file or a SavedModel folder"
+            "valid models are a .keras file, a .h5 file, a frozen GraphDef .pb file or a SavedModel folder"
         )
     size = path.stat().st_size
     if size == 0:
@@ -158,7 +158,7 @@ def detect_format(path: Path) -> ModelFormat:
         return ModelFormat.GRAPHDEF
     raise AnalysisInputError(
         f"{str(path)!r} is not a model Loupe can read (it starts with bytes {head!r}); "
-        "valid models are a .keras file (zip), a .h5 file (HDF5) or a SavedModel folder"
+        "valid models are a .keras file (zip), a .h5 file (HDF5), a frozen GraphDef .pb file or a SavedModel folder"
     )
 
 

@@ -15,6 +15,7 @@ SECTIONS = (
     ("microscope_pages.md", 0, None, ""),
     ("microscope.md", 1, "## API (for page authors",
      "Python API for page authors and scripts: see [`docs/microscope.md`](docs/microscope.md).\n"),
+    ("models_beyond_demo.md", 0, None, ""),
     ("privacy.md", 0, None, ""),
     ("fairness.md", 0, None, ""),
     ("explain.md", 0, None, ""),
