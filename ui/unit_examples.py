@@ -15,6 +15,7 @@ from analysis.dataset_examples import (
 )
 from analysis.datasets import DatasetRole, load_npz
 from analysis.unit_links import UnitLink
+from ui.explain_panels import show_unit_attributions
 from ui.shared import user_errors
 from visualizers.microscope import overlay_heatmap, plot_activation_histogram, to_display_image
 
@@ -78,4 +79,5 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
         file_name=f"{link.model.model_id}-{link.layer.name}-{link.unit}.json",
         mime="application/json",
     )
+    show_unit_attributions(link, result)
     return result

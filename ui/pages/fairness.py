@@ -12,6 +12,7 @@ import streamlit as st
 
 from analysis.fairness import METRIC_KEYS
 from ui.cached_fairness import load_result
+from ui.explain_panels import show_slice_why_panel
 from ui.fairness_controls import choose_input, choose_slicing, chosen_metrics, set_url, url_float
 from ui.shared import call_or_error, user_errors
 from visualizers.fairness import plot_metric_bars
@@ -103,3 +104,4 @@ if result.too_small:
     )
 st.caption(f"Record `{result.record_id}` · {result.n_rows:,} rows · " + " ".join(result.notes))
 st.download_button("Download JSON", json.dumps(result.to_dict(), indent=2), file_name=f"{result.record_id}.json")
+show_slice_why_panel(settings)
