@@ -168,13 +168,20 @@ def _output_kind(model: Any, output_shape: tuple[int | None, ...]) -> str:
     return "values"
 
 
-def load_revision(revision: Any) -> Any:
+def load_revision(revision: Any, *, keras_needed_for: str | None = None) -> Any:
     """The ``keras.Model`` of a registered revision (a :class:`analysis.registry.RevisionRecord`).
 
     Checks first that the file still holds that revision, so a stale link fails clearly.
+    ``keras_needed_for`` names an analysis that needs a real Keras model (e.g. "privacy
+    audits"): a frozen GraphDef, which only the Microscope supports, is then refused clearly.
     """
     from analysis.registry import check_revision_available
 
+    if keras_needed_for and revision.summary.format is ModelFormat.GRAPHDEF:
+        raise AnalysisInputError(
+            f"model {revision.model_id!r} is a frozen GraphDef; {keras_needed_for} need a Keras model "
+            "(.keras or .h5). GraphDef models can be browsed in the Microscope only."
+        )
     check_revision_available(revision)
     return load_keras_model(Path(revision.path), trust_model_code=revision.trusted,
                             input_name=revision.summary.input_name)

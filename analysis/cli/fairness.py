@@ -16,7 +16,7 @@ import argparse
 
 from analysis.cli.output import add_json_option, emit, progress
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.fairness import DISPARITY_KEYS, METRIC_KEYS, FairnessResult, FairnessSpec, compute_fairness_slices
+from analysis.fairness import DISPARITY_KEYS, METRIC_KEYS, FairnessResult, FairnessSpec
 from analysis.fairness.metrics import RATE_METRICS
 
 SHOWN_METRICS = ("selection_rate", "accuracy", "tpr", "fpr", "precision", "auc")
@@ -109,6 +109,8 @@ def run_fairness(args: argparse.Namespace) -> int:
         missing=args.missing,
     )
     progress(f"fairness: {args.bootstrap} bootstrap resamples over {len(spec.groupings)} groupings ...")
+    from analysis.fairness import compute_fairness_slices  # the engine loads fairlearn: only when run
+
     result = compute_fairness_slices(spec)
     failures = gate_failures(result, *gate) if gate else []
     human = describe(result) + "".join(f"\nGAP: {line}" for line in failures)

@@ -244,7 +244,7 @@ def compute_attributions(spec: ExplanationSpec, *, progress: Progress | None = N
         if loaded is None:
             from analysis.model_loading import load_revision
 
-            loaded = load_revision(resolved.revision)
+            loaded = load_revision(resolved.revision, keras_needed_for="explanations")
         return _compute(resolved, loaded, progress, cancel).to_npz()
 
     fetched = _open(store).get_or_compute(resolved.key(), compute, NPZ)

@@ -7,7 +7,8 @@ result.to_dict()   # the JSON contract (docs/fairness.md)
 result.to_frame()  # one row per slice, threshold and metric
 """
 
-from analysis.fairness.engine import compute_fairness_slices
+from typing import Any
+
 from analysis.fairness.metrics import DISPARITY_KEYS, METRIC_KEYS
 from analysis.fairness.result import Comparison, Disparity, Estimate, FairnessResult, SliceMetrics
 from analysis.fairness.spec import Baseline, FairnessSpec, MissingPolicy
@@ -25,3 +26,13 @@ __all__ = [
     "SliceMetrics",
     "compute_fairness_slices",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine imports fairlearn and scikit-learn (about 1 s); load it only when used,
+    # so `python -m analysis <any command>` and the pages start fast.
+    if name == "compute_fairness_slices":
+        from analysis.fairness.engine import compute_fairness_slices
+
+        return compute_fairness_slices
+    raise AttributeError(name)

@@ -114,7 +114,7 @@ def model_scores(revision: RevisionRecord, x: np.ndarray, data_hash: str) -> tup
     def compute() -> dict[str, np.ndarray]:
         from analysis.model_loading import load_revision
 
-        model = load_revision(revision)
+        model = load_revision(revision, keras_needed_for="fairness slices")
         outputs = np.asarray(model.predict(x, batch_size=BATCH_SIZE, verbose=0), dtype=np.float64)
         probability = outputs.reshape(len(x), -1)[:, -1]  # sigmoid: the one column; softmax: class 1
         return {"scores": np.clip(probability, 0.0, 1.0)}

@@ -159,7 +159,7 @@ def compute_outputs(
     from analysis.model_loading import load_revision
 
     progress(0.0, f"loading model {revision.model_id} (revision {revision.short})")
-    model = load_revision(revision)
+    model = load_revision(revision, keras_needed_for="privacy audits")
     runner, head = _logits_runner(model)
     batches = []
     for start in range(0, len(x), batch_size):

@@ -231,3 +231,18 @@ def test_bad_input_size(tiny_pb):
     with pytest.raises(AnalysisInputError) as error:
         load_graphdef(tiny_pb, input_size=4)
     assert str(error.value) == "input size 4 must be an integer from 8 to 2048 pixels"
+
+
+def test_analyses_that_need_keras_refuse_a_graphdef_clearly(loupe_home, tmp_path):
+    from analysis.model_loading import load_revision
+    from analysis.registry import ModelRegistry, RegisterModelSpec
+
+    path = tmp_path / "tiny.pb"
+    write_tiny_graphdef(path)
+    revision = ModelRegistry().register(RegisterModelSpec(path=path, model_id="tiny-graph")).current
+    with pytest.raises(AnalysisInputError) as error:
+        load_revision(revision, keras_needed_for="privacy audits")
+    assert str(error.value) == (
+        "model 'tiny-graph' is a frozen GraphDef; privacy audits need a Keras model (.keras or .h5). "
+        "GraphDef models can be browsed in the Microscope only."
+    )
