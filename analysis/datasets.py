@@ -75,6 +75,9 @@ class DatasetInfo:
         )
 
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first bytes (the second: an empty archive)
+
+
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` file, without pickles; AnalysisInputError if unreadable."""
     path = Path(path)
@@ -82,6 +85,14 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         raise AnalysisInputError(f"data file {str(path)!r} does not exist")
     if path.stat().st_size == 0:
         raise AnalysisInputError(f"data file {str(path)!r} is empty (0 bytes)")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head.startswith(ZIP_MAGIC):
+        # np.load would read a lone .npy as one array, and anything else as a pickle (then refuse it)
+        raise AnalysisInputError(
+            f"data file {str(path)!r} is not a valid .npz file (it starts with bytes {head!r}, not a zip archive); "
+            "write it with numpy.savez(path, x=..., y=...)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}

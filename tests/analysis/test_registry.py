@@ -236,6 +236,22 @@ def test_pickled_dataset_is_refused(loupe_home, tiny_cnn_path, tmp_path):
         register(tiny_cnn_path, datasets={DatasetRole.DATA: path})
 
 
+@pytest.mark.parametrize(
+    ("content", "head"),
+    [(b"not an archive at all", "b'not an a'"), (b"\x93NUMPY\x01\x00v\x00", "b'\\x93NUMPY\\x01\\x00'")],
+)
+def test_a_dataset_that_is_not_a_zip_is_named_not_called_a_pickle(loupe_home, tiny_cnn_path, tmp_path, content, head):
+    """Random bytes used to be reported as 'object arrays'; a lone .npy crashed with a TypeError."""
+    path = tmp_path / "broken.npz"
+    path.write_bytes(content)
+    with pytest.raises(AnalysisInputError) as error:
+        register(tiny_cnn_path, datasets={DatasetRole.DATA: path})
+    assert str(error.value) == (
+        f"data file {str(path)!r} is not a valid .npz file (it starts with bytes {head}, not a zip archive); "
+        "write it with numpy.savez(path, x=..., y=...)"
+    )
+
+
 def test_concurrent_readers_during_a_write(loupe_home, tiny_cnn_path, tmp_path):
     register(tiny_cnn_path, "first")
     errors: list[BaseException] = []
