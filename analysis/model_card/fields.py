@@ -228,9 +228,23 @@ def load_fields_yaml(path: Path) -> ModelCardFields:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise AnalysisInputError(f"cannot read fields file {str(path)!r}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise AnalysisInputError(
+            f"fields file {str(path)!r} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); give a YAML file"
+        ) from error
     except yaml.YAMLError as error:
-        raise AnalysisInputError(f"fields file {str(path)!r} is not valid YAML ({error})") from error
+        raise AnalysisInputError(f"fields file {str(path)!r} is not valid YAML ({_yaml_problem(error)})") from error
     return parse_fields(data if data is not None else {}, source=f"fields file {str(path)!r}")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's problem and position on one line (its own message spans several, with a source excerpt)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(error).split())
 
 
 def parse_fields(data: Any, *, source: str = "the fields") -> ModelCardFields:

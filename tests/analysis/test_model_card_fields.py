@@ -249,3 +249,20 @@ def test_form_text_round_trips_and_keeps_what_the_form_cannot_express() -> None:
     assert form_key_for("model_details.licenses[1].identifier") == "model_details.licenses"
     assert form_key_for("model_details.version.date") == "model_details.version.date"
     assert form_key_for("considerations.limitations[0].description") == "considerations.limitations"
+
+
+def test_binary_and_broken_yaml_files_give_one_line_messages(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xe9\xc9P\xff")
+    with pytest.raises(AnalysisInputError) as error:
+        load_fields_yaml(binary)
+    assert str(error.value) == (
+        f"fields file {str(binary)!r} is not UTF-8 text (byte 0xe9 at offset 0); give a YAML file"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model_details: [1, 2\n")
+    with pytest.raises(AnalysisInputError) as error:
+        load_fields_yaml(bad)
+    assert str(error.value) == (
+        f"fields file {str(bad)!r} is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2, column 1)"
+    )
