@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from analysis.cli.output import progress
+from analysis.cli.output import output_file, progress, write_text_atomically
 from analysis.model_card import (
     CardFieldStore,
     CardFormat,
@@ -30,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     card.add_argument("--model", required=True, dest="model_id", help="registered model id")
     card.add_argument("--format", required=True, choices=[f.value for f in CardFormat], help="json, html, md or hf")
-    card.add_argument("--out", required=True, help="output file ('-' for standard output)")
+    card.add_argument("--out", required=True, type=output_file, help="output file ('-' for standard output)")
     card.add_argument("--fields", help="YAML with the qualitative fields (model_details.overview, ...)")
     card.add_argument("--records", help="record ids to cite, comma-separated (default: latest fairness and privacy)")
     card.add_argument("--revision", help="revision hash prefix (default: the current revision)")
@@ -41,11 +39,7 @@ def _write(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, target)
+    write_text_atomically(path, text)
 
 
 def run_card(args: argparse.Namespace) -> int:

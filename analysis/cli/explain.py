@@ -14,7 +14,7 @@ import time
 
 from analysis.cli.output import add_json_option, emit, parse_int_ranges, progress
 from analysis.explain import AttributionResult, Explainer, ExplanationSpec, compute_attributions
-from analysis.explain.spec import DEFAULT_BACKGROUND, DEFAULT_MAX_EVALS, DEFAULT_SAMPLES
+from analysis.explain.spec import DEFAULT_BACKGROUND, DEFAULT_MAX_EVALS, DEFAULT_SAMPLES, MAX_EXAMPLES, ROW_LIMIT
 
 TOP_FEATURES = 3
 
@@ -53,7 +53,7 @@ def run_explain(args: argparse.Namespace) -> int:
         model_id=args.model_id,
         revision=args.rev,
         data_path=args.data,
-        examples=tuple(parse_int_ranges(args.examples, upper=2**31 - 1, what="example")),
+        examples=tuple(parse_int_ranges(args.examples, upper=ROW_LIMIT, what="example", limit=MAX_EXAMPLES)),
         target=args.target,
         background=args.background,
         seed=args.seed,

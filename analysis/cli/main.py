@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from analysis.errors import AnalysisInputError
 
@@ -29,8 +30,18 @@ EXIT_BAD_INPUT = 2
 EXIT_GATE_FAILED = 3
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Argument errors (a missing option, ``--seed x``) as one line on stderr and exit 2, like other bad input.
+
+    argparse's default prints the whole usage first; subcommand parsers inherit this class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="python -m analysis",
         description="Loupe: interpretability, privacy, fairness and model cards for your Keras models.",
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.cli.main import EXIT_GATE_FAILED
-from analysis.cli.output import add_json_option, emit, progress
+from analysis.cli.output import add_json_option, emit, output_file, progress, write_text_atomically
 from analysis.errors import AnalysisInputError
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, OutputFilesSource, SlicingOptions, default_workers
@@ -58,8 +58,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     privacy.add_argument("--exposed", type=int, default=12, help="how many most-exposed members to keep (default: 12)")
     add_json_option(privacy)
-    privacy.add_argument("--html", metavar="PATH", help="write a self-contained HTML report to PATH")
-    privacy.add_argument("--scores", metavar="PATH", help="write per-example membership risk scores to PATH (.npz)")
+    privacy.add_argument("--html", metavar="PATH", type=output_file, help="write a self-contained HTML report to PATH")
+    privacy.add_argument(
+        "--scores", metavar="PATH", type=output_file, help="write per-example membership risk scores to PATH (.npz)"
+    )
     privacy.add_argument("--fail-above-auc", type=float, metavar="X", help="exit 3 if the max AUC exceeds X")
     privacy.add_argument(
         "--fail-above-tpr-at-1pct", type=float, metavar="X", help="exit 3 if the max TPR at 1%% FPR exceeds X"
@@ -109,9 +111,12 @@ def run_privacy(args: argparse.Namespace) -> int:
     gate_failures = check_gates(result, args.fail_above_auc, args.fail_above_tpr_at_1pct)
     record = save_audit(result)  # only a finished audit is stored
     if args.html:
-        Path(args.html).write_text(render_html_report(record, result), encoding="utf-8")
+        write_text_atomically(args.html, render_html_report(record, result))
     if args.scores:
-        np.savez(args.scores, members=result.member_risk, nonmembers=result.nonmember_risk)
+        try:
+            np.savez(args.scores, members=result.member_risk, nonmembers=result.nonmember_risk)
+        except OSError as error:
+            raise AnalysisInputError(f"cannot write {args.scores!r}: {error.strerror or error}") from error
     emit(audit_json(record), args.json, _human(record.record_id, result))
     for failure in gate_failures:
         print(f"gate failed: {failure}", file=sys.stderr)

@@ -25,6 +25,7 @@ DEFAULT_BACKGROUND = 100
 DEFAULT_SAMPLES = 200  # expected-gradients samples per example (shap's default)
 DEFAULT_MAX_EVALS = 500  # model evaluations per example for the permutation explainer (shap's default)
 MAX_EXAMPLES = 20_000
+ROW_LIMIT = 2**31 - 1  # example indices are below this (links and the CLI can carry any integer)
 MAX_BACKGROUND = 5_000
 _UNIT_TARGET = re.compile(r"^(?P<layer>[^:\s]+):(?P<unit>-?\d+)$")
 
@@ -132,6 +133,9 @@ class ExplanationSpec:
             raise AnalysisInputError(f"example {bad[0]!r} is not valid; examples are row indices 0, 1, 2, ...")
         if not examples:
             raise AnalysisInputError("give at least one example index (e.g. 0 or 0-99)")
+        huge = [e for e in examples if e >= ROW_LIMIT]
+        if huge:
+            raise AnalysisInputError(f"example {huge[0]} is out of range; valid examples are 0-{ROW_LIMIT - 1}")
         if len(examples) > MAX_EXAMPLES:
             raise AnalysisInputError(f"{len(examples)} examples is too many at once; explain at most {MAX_EXAMPLES}")
         set_(self, "examples", tuple(dict.fromkeys(int(e) for e in examples)))
