@@ -31,12 +31,16 @@ def url_list(key: str, default: list[str]) -> list[str]:
     return [part for part in value.split(",") if part] if value is not None else list(default)
 
 
-def url_int(key: str, default: int) -> int:
+def url_int(key: str, default: int, low: int, high: int) -> int:
+    """A whole number from the URL in ``[low, high]`` (the bounds of the widget it seeds), or ``default``."""
     text = url_value(key, str(default))
     try:
-        return int(text)
+        value = int(text)
     except ValueError as error:
         raise AnalysisInputError(f"{key} {text!r} in the link must be a whole number") from error
+    if not low <= value <= high:
+        raise AnalysisInputError(f"{key} {value} in the link is out of range; valid values are {low}-{high}")
+    return value
 
 
 def url_float(key: str, default: float) -> float:
@@ -105,9 +109,11 @@ def choose_slicing(columns: list[str], source: str) -> dict[str, Any]:
         "Intersections", combos, default=[c for c in url_list("intersections", []) if c in combos]
     )
     with st.expander("Bootstrap and slice settings"):
-        n_bootstrap = int(st.number_input("Bootstrap resamples", 0, 20000, url_int("bootstrap", 1000), step=100))
-        seed = int(st.number_input("Seed", 0, 2**31 - 1, url_int("seed", 0)))
-        min_slice = int(st.number_input("Minimum slice size", 1, 10**6, url_int("min_slice", 30)))
+        n_bootstrap = int(
+            st.number_input("Bootstrap resamples", 0, 20000, url_int("bootstrap", 1000, 0, 20000), step=100)
+        )
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, url_int("seed", 0, 0, 2**31 - 1)))
+        min_slice = int(st.number_input("Minimum slice size", 1, 10**6, url_int("min_slice", 30, 1, 10**6)))
         missing = st.radio(
             "Missing sensitive values", ["refuse", "group"], index=int(url_value("missing", "") == "group")
         )

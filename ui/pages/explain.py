@@ -30,7 +30,7 @@ if model is None:
     st.stop()
 with user_errors():
     text = st.query_params.get("example", "0")
-    if not text.strip().isdigit():
+    if not text.strip().isdecimal():  # isdigit() would let '²' through to int()
         raise AnalysisInputError(f"example {text!r} must be a row index of the data set (0, 1, 2, ...)")
     example, target, revision = int(text), st.query_params.get("target", "predicted"), st.query_params.get("rev")
     spec = ExplanationSpec(model_id=model.model_id, examples=(example,), target=target, revision=revision)
