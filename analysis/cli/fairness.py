@@ -108,6 +108,10 @@ def run_fairness(args: argparse.Namespace) -> int:
         min_slice=args.min_slice,
         missing=args.missing,
     )
+    if spec.model_id is not None:
+        from analysis.registry import ModelRegistry
+
+        ModelRegistry().get(spec.model_id)  # an unknown model fails here, before any progress line
     progress(f"fairness: {args.bootstrap} bootstrap resamples over {len(spec.groupings)} groupings ...")
     from analysis.fairness import compute_fairness_slices  # the engine loads fairlearn: only when run
 

@@ -354,3 +354,12 @@ def test_unwritable_json_after_the_work_is_an_input_error_and_leaves_no_temp_fil
     line = run_bad(capsys, ["models", "list", "--json", str(target)])
     assert line == f"error: cannot write {str(target)!r}: Permission denied"
     assert list((files / "late").iterdir()) == []
+
+
+def test_fairness_unknown_model_prints_only_the_error(loupe_home, capsys):
+    from analysis.cli.main import main
+
+    code = main(["fairness", "--model", "nope", "--sensitive", "sex"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err == "error: unknown model 'nope'; registered models are (none)\n"
