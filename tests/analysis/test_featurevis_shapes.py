@@ -4,8 +4,8 @@ For units of shapes-cnn's last conv layer (conv4), the channel objective's value
 optimised image (no transforms) must be at least the unit's largest channel mean over the
 linked data set, for at least 90% of the units that fire on the data. A subset of units with
 fewer steps keeps it to seconds; docs/microscope.md records what the full layer at 512 steps
-gives, counted both ways (a third of conv4's units are dead or near-dead on the data set: their
-strongest channel mean is at most 0.008 where the layer's median is about 67, and lucid's method,
+gives, counted both ways (a few of conv4's units are nearly dead on the data set: their strongest
+channel mean is at most 0.03 where the layer's median is about 67, and lucid's method,
 redirected-ReLU warm start included, leaves them at exactly 0).
 """
 
