@@ -13,58 +13,13 @@ import numpy as np
 import pytest
 
 from analysis.cli.main import main
-from tests.conftest import build_tiny_cnn
+from tests.hostile_home import build_hostile_home
 
 
 @pytest.fixture(scope="module")
 def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import keras
-
-    from analysis.datasets import DatasetRole
-    from analysis.records import RecordStore
-    from analysis.registry import ModelRegistry, RegisterModelSpec
-
     root = tmp_path_factory.mktemp("cli-bad-input")
-    home = root / "home"
-    home.mkdir()
-    rng = np.random.default_rng(0)
-    build_tiny_cnn().save(root / "tiny.keras")
-    np.savez(
-        root / "tiny.npz",
-        x=rng.uniform(0, 255, (12, 8, 8, 3)).astype(np.float32),
-        y=np.arange(12) % 3,
-        split=np.array(["train"] * 8 + ["test"] * 4),
-        meta_sex=np.array(["F", "M"] * 6),
-    )
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((3,))
-    keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs)).save(root / "credit.keras")
-    np.savez(
-        root / "credit.npz",
-        x=rng.normal(size=(60, 3)).astype(np.float32),
-        y=np.arange(60) % 2,
-        split=np.array(["train", "test"] * 30),
-        meta_sex=np.array(["F", "M", "M"] * 20),
-    )
-    registry = ModelRegistry(home)
-    registry.register(
-        RegisterModelSpec(path=root / "tiny.keras", model_id="tiny", datasets={DatasetRole.DATA: root / "tiny.npz"})
-    )
-    registry.register(RegisterModelSpec(path=root / "tiny.keras", model_id="bare"))
-    registry.register(
-        RegisterModelSpec(
-            path=root / "credit.keras", model_id="credit", datasets={DatasetRole.DATA: root / "credit.npz"}
-        )
-    )
-    RecordStore(home).save(
-        kind="fairness",
-        model_id="credit",
-        revision=None,
-        inputs={},
-        parameters={},
-        versions={},
-        result={"record_id": "x"},
-    )
+    build_hostile_home(root)
 
     files = root / "files"
     files.mkdir()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_ROOT, build_tiny_cnn
+from tests.conftest import PROJECT_ROOT
+from tests.hostile_home import build_hostile_home
 
 APP = str(PROJECT_ROOT / "app.py")
 MODELS = "'bare', 'credit', 'saved' or 'tiny'"
@@ -22,52 +22,11 @@ MODELS = "'bare', 'credit', 'saved' or 'tiny'"
 
 @pytest.fixture(scope="module")
 def shared_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    import keras
-
-    from analysis.datasets import DatasetRole
-    from analysis.records import RecordStore
-    from analysis.registry import ModelRegistry, RegisterModelSpec
-
     root = tmp_path_factory.mktemp("hostile-links")
-    home = root / "home"
-    home.mkdir()
-    rng = np.random.default_rng(0)
-    tiny = build_tiny_cnn()
-    tiny.save(root / "tiny.keras")
-    tiny.export(str(root / "saved"), format="tf_saved_model", verbose=False)
-    np.savez(
-        root / "tiny.npz",
-        x=rng.uniform(0, 255, (12, 8, 8, 3)).astype(np.float32),
-        y=np.arange(12) % 3,
-        split=np.array(["train"] * 8 + ["test"] * 4),
-        meta_sex=np.array(["F", "M"] * 6),
-    )
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((3,))
-    keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs)).save(root / "credit.keras")
-    np.savez(
-        root / "credit.npz",
-        x=rng.normal(size=(60, 3)).astype(np.float32),
-        y=np.arange(60) % 2,
-        split=np.array(["train", "test"] * 30),
-        meta_sex=np.array(["F", "M", "M"] * 20),
-    )
-    registry = ModelRegistry(home)
-    data = {DatasetRole.DATA: root / "tiny.npz"}
-    registry.register(RegisterModelSpec(path=root / "tiny.keras", model_id="tiny", datasets=data))
-    registry.register(RegisterModelSpec(path=root / "tiny.keras", model_id="bare"))
-    registry.register(RegisterModelSpec(path=root / "saved", model_id="saved", datasets=data))
-    registry.register(
-        RegisterModelSpec(
-            path=root / "credit.keras", model_id="credit", datasets={DatasetRole.DATA: root / "credit.npz"}
-        )
-    )
-    record = RecordStore(home).save(
-        kind="fairness", model_id="credit", revision=None, inputs={}, parameters={}, versions={}, result={}
-    )
+    record_id = build_hostile_home(root, with_savedmodel=True)
     (root / "nosex.csv").write_text("y,p\n1,0.3\n0,0.8\n")
     (root / "text.parquet").write_text("hello\n")
-    return root, record.record_id
+    return root, record_id
 
 
 @pytest.fixture
