@@ -109,7 +109,7 @@ def load_audit_inputs(spec: MembershipAuditSpec, *, progress: ProgressFn) -> Aud
     if isinstance(source, ModelSource):
         from analysis.privacy.model_outputs import load_model_inputs
 
-        return load_model_inputs(source, progress=progress)
+        return load_model_inputs(source, progress=progress, slice_columns=spec.slicing.columns)
     if isinstance(source, OutputFilesSource):
         return load_output_files(source.members, source.nonmembers)
     return AuditInputs.from_arrays(source.members, source.nonmembers)  # OutputArraysSource (the spec checked)

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from analysis.datasets import META_PREFIX, DatasetInfo, DatasetRole, inspect_dataset, load_npz
-from analysis.errors import AnalysisInputError
+from analysis.errors import AnalysisInputError, describe_choices
 from analysis.paths import open_result_store
 from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
 from analysis.privacy.progress import ProgressFn, scaled_progress
+from analysis.privacy.slicing import MISSING_COLUMN
 from analysis.privacy.spec import ModelSource
 from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
 
@@ -49,9 +50,17 @@ class _Side:
 
 
 def load_model_inputs(
-    source: ModelSource, *, progress: ProgressFn, registry: ModelRegistry | None = None
+    source: ModelSource,
+    *,
+    progress: ProgressFn,
+    registry: ModelRegistry | None = None,
+    slice_columns: tuple[str, ...] = (),
 ) -> AuditInputs:
-    """Both sides for ``source``: the model's outputs (cached) on each side's ``x``, with ``y`` as labels."""
+    """Both sides for ``source``: the model's outputs (cached) on each side's ``x``, with ``y`` as labels.
+
+    ``slice_columns`` are checked against each file's metadata columns before the model runs,
+    so a misspelt column fails at once instead of after computing the outputs.
+    """
     registry = registry or ModelRegistry()
     record = registry.get(source.model_id)
     revision = registry.resolve(source.model_id, source.revision)
@@ -71,6 +80,13 @@ def load_model_inputs(
         if side.path not in files:
             role = DatasetRole.DATA if side.split else (DatasetRole.MEMBERS, DatasetRole.NONMEMBERS)[number]
             info = inspect_dataset(side.path, role, input_shape=summary.input_shape)
+            for column in slice_columns:
+                if column not in info.metadata_columns:
+                    raise AnalysisInputError(
+                        MISSING_COLUMN.format(
+                            column=column, side=side.label, choices=describe_choices(info.metadata_columns)
+                        )
+                    )
             arrays = load_npz(side.path)
             report = scaled_progress(progress, number / len(sides), (number + 1) / len(sides))
             outputs, kind = _cached_outputs(revision, info, arrays["x"], batch_size=source.batch_size, progress=report)

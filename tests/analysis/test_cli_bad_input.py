@@ -318,3 +318,8 @@ def test_fairness_unknown_model_prints_only_the_error(loupe_home, capsys):
     captured = capsys.readouterr()
     assert code == 2
     assert captured.err == "error: unknown model 'nope'; registered models are (none)\n"
+
+
+def test_privacy_unknown_slice_column_fails_before_the_model_runs(files, capsys):
+    line = run_bad(capsys, ["privacy", "--model", "tiny", "--slices", "column:nope"])
+    assert line == "error: slice column 'nope' is missing from the members; its metadata columns are 'sex'"
