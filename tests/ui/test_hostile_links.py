@@ -251,3 +251,9 @@ def test_models_page_refuses_a_corrupt_data_file(home):
         f"data file {str(root / 'random.npz')!r} is not a valid .npz file (it starts with bytes "
         "b'\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07', not a zip archive); write it with numpy.savez(path, x=..., y=...)"
     ]
+
+
+def test_card_link_with_empty_record_ids_cites_nothing_like_the_cli(home):
+    at = open_page("card", {"model": "tiny", "records": ","})
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error if "record" in e.value] == []  # (the empty overview is flagged, rightly)

@@ -35,7 +35,9 @@ if stored and stored.inherited_for(revision.revision):
 records = [r for r in RecordStore().list(model_id=model.model_id) if r.kind in CARD_KINDS]
 wanted = st.query_params.get("records")
 with user_errors():  # unknown ids, other models' records: the exact message, then stop
-    chosen = select_records(model.model_id, revision.revision, wanted.split(",") if wanted else None, RecordStore())
+    # Empty ids are dropped, as ModelCardSpec does: `records=,` cites nothing, like `--records ,`.
+    ids = [r.strip() for r in wanted.split(",") if r.strip()] if wanted is not None else None
+    chosen = select_records(model.model_id, revision.revision, ids, RecordStore())
 
 labels = {
     r.record_id: f"{r.record_id} · {r.kind} · {r.created_at}"
