@@ -19,9 +19,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from analysis.errors import AnalysisInputError
+from analysis.errors import AnalysisInputError, describe_choices
 from analysis.paths import loupe_home
 from analysis.sqlite_store import connect_database
+
+RECORD_KINDS = ("privacy", "fairness")  # the analyses that store records
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -145,6 +147,8 @@ class RecordStore:
 
     def list(self, *, kind: str | None = None, model_id: str | None = None) -> list[AnalysisRecord]:
         """Records, newest first, optionally only of one kind and/or one model."""
+        if kind is not None and kind not in RECORD_KINDS:
+            raise AnalysisInputError(f"unknown record kind {kind!r}; kinds are {describe_choices(RECORD_KINDS)}")
         query, args = "SELECT body FROM records WHERE 1=1", []
         if kind is not None:
             query, args = query + " AND kind=?", [*args, kind]

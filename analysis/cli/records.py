@@ -12,7 +12,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     records = subparsers.add_parser("records", help="list and export stored analysis records")
     verbs = records.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="list records, newest first")
-    listing.add_argument("--kind", help="only records of this kind (privacy, fairness, ...)")
+    listing.add_argument("--kind", help="only records of this kind (privacy or fairness)")
     listing.add_argument("--model", help="only records of this model id")
     add_json_option(listing)
     listing.set_defaults(handler=run_list)

@@ -323,3 +323,8 @@ def test_fairness_unknown_model_prints_only_the_error(loupe_home, capsys):
 def test_privacy_unknown_slice_column_fails_before_the_model_runs(files, capsys):
     line = run_bad(capsys, ["privacy", "--model", "tiny", "--slices", "column:nope"])
     assert line == "error: slice column 'nope' is missing from the members; its metadata columns are 'sex'"
+
+
+def test_records_list_of_an_unknown_kind_names_the_kinds(files, capsys):
+    line = run_bad(capsys, ["records", "list", "--kind", "bogus"])
+    assert line == "error: unknown record kind 'bogus'; kinds are 'privacy' or 'fairness'"
