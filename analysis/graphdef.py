@@ -55,11 +55,15 @@ def _register_redirected_relu(redirect: Any) -> str:
         # ``upstream`` is d(loss)/d(output) for a loss being minimised: positive pushes x down.
         x = op.inputs[0]
         relu_grad = tf.where(x < 0.0, tf.zeros_like(upstream), upstream)
-        redirected = tf.where(tf.logical_and(x < 0.0, upstream > 0.0), tf.zeros_like(upstream), upstream)
-        batch = tf.shape(upstream)[0]
-        magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
-        passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
-        return tf.cond(redirect, lambda: tf.where(passes, relu_grad, redirected), lambda: relu_grad)
+
+        def redirected() -> Any:  # computed only while the redirect is on
+            redirected = tf.where(tf.logical_and(x < 0.0, upstream > 0.0), tf.zeros_like(upstream), upstream)
+            batch = tf.shape(upstream)[0]
+            magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+            passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+            return tf.where(passes, relu_grad, redirected)
+
+        return tf.cond(redirect, redirected, lambda: relu_grad)
 
     return name
 

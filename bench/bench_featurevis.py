@@ -102,6 +102,7 @@ def main() -> None:
 
     from analysis.demo.build import build_demo_models
     from analysis.featurevis import RenderSpec, render_units
+    from analysis.featurevis.spec import DEFAULT_WARM_START_STEPS
     from analysis.model_loading import load_revision
     from analysis.registry import ModelRegistry
     from cache import ResultStore
@@ -119,9 +120,11 @@ def main() -> None:
     def spec(unit_list, batch, steps):
         return RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(unit_list), steps=steps, batch=batch)
 
-    # Warm up (compile) both paths outside the timings.
-    render_units(spec(units[:1], 1, 2), model=model, store=ResultStore(home / "warm1"))
-    render_units(spec(units, len(units), 2), model=model, store=ResultStore(home / "warm2"))
+    # Warm up (compile) both paths outside the timings: enough steps to trace the warm-start
+    # step and the plain one.
+    warm_steps = DEFAULT_WARM_START_STEPS + 1
+    render_units(spec(units[:1], 1, warm_steps), model=model, store=ResultStore(home / "warm1"))
+    render_units(spec(units, len(units), warm_steps), model=model, store=ResultStore(home / "warm2"))
 
     single_store, batched_store = ResultStore(home / "single"), ResultStore(home / "batched")
     started = time.perf_counter()

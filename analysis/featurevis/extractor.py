@@ -4,9 +4,13 @@ Lucid overrides the gradient of every ``Relu`` op for the first 16 optimisation 
 (``lucid/misc/redirected_relu_grad.py``): where a batch item's whole ReLU gradient is zero,
 it lets through the gradient that pushes the pre-activation up, so a unit that is dead on
 the starting image still gets a signal. Keras models call ReLU through layer activations,
-so the extractor is built on a *clone* of the model (the caller's model, possibly shared
-by a server's threads, is never touched) whose ReLU activations are replaced by
-:func:`redirectable_relu`; a ``tf.Variable`` switches the override on and off.
+so the warm-start steps run through a *clone* of the model (the caller's model, possibly
+shared by a server's threads, is never touched) whose ReLU activations are replaced by
+:func:`redirectable_relu`; a ``tf.Variable`` switches the override on and off. Every other
+step, and the final measurement, runs through the model's own layers, where TensorFlow fuses
+each convolution with its bias and ReLU (about twice as fast as the clone's unfused ops).
+The two differ only in the gradient at a pre-activation of exactly 0, which the plain
+ReLU blocks and lucid's override lets through.
 """
 
 from __future__ import annotations
@@ -26,13 +30,16 @@ def redirectable_relu(redirect: tf.Variable):
         def grad(upstream: tf.Tensor) -> tf.Tensor:
             # ``upstream`` is d(loss)/d(output) for a loss being *minimised*: positive pushes x down.
             relu_grad = tf.where(x < 0.0, tf.zeros_like(upstream), upstream)
-            pushing_lower = tf.logical_and(x < 0.0, upstream > 0.0)
-            redirected = tf.where(pushing_lower, tf.zeros_like(upstream), upstream)
-            batch = tf.shape(upstream)[0]
-            magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
-            passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
-            result = tf.where(passes, relu_grad, redirected)
-            return tf.cond(redirect, lambda: result, lambda: relu_grad)
+
+            def redirected() -> tf.Tensor:  # computed only while the redirect is on
+                pushing_lower = tf.logical_and(x < 0.0, upstream > 0.0)
+                redirected = tf.where(pushing_lower, tf.zeros_like(upstream), upstream)
+                batch = tf.shape(upstream)[0]
+                magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+                passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+                return tf.where(passes, relu_grad, redirected)
+
+            return tf.cond(redirect, redirected, lambda: relu_grad)
 
         return tf.nn.relu(x), grad
 
@@ -47,16 +54,22 @@ def _is_plain_relu(function: Any) -> bool:
 
 @dataclass
 class Extractor:
-    """``model(inputs) -> {layer name: activations}``; ``redirect`` toggles the warm-start gradient."""
+    """``extractor(inputs, warm=...) -> {layer name: activations}``.
+
+    ``model`` is the plain forward pass; ``warm_model`` the one whose ReLU gradients follow
+    ``redirect`` (the same callable when the model has no separate warm-start path).
+    """
 
     model: Any
+    warm_model: Any
     redirect: tf.Variable
     relus_redirected: int
     warm_start_note: str = "the model could not be cloned, so the redirected-ReLU warm start was not applied"
 
-    def __call__(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        outputs = self.model([inputs], training=False)  # the functional model's input structure is a list
-        return outputs if isinstance(outputs, dict) else {self.model.output_names[0]: outputs}
+    def __call__(self, inputs: tf.Tensor, *, warm: bool = False) -> dict[str, tf.Tensor]:
+        model = self.warm_model if warm else self.model
+        outputs = model([inputs], training=False)  # the functional model's input structure is a list
+        return outputs if isinstance(outputs, dict) else {model.output_names[0]: outputs}
 
 
 def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
@@ -72,7 +85,8 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     redirect = tf.Variable(False, trainable=False, name="redirect_relu")
     if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone
         layers = model.layer_outputs(list(layer_names))
-        return Extractor(model=lambda inputs, training=False: layers(inputs[0]), redirect=model.redirect,
+        forward = lambda inputs, training=False: layers(inputs[0])  # noqa: E731
+        return Extractor(model=forward, warm_model=forward, redirect=model.redirect,
                          relus_redirected=model.relus_redirected, warm_start_note=WARM_START_NOTE)
     relu = redirectable_relu(redirect)
     replaced = 0
@@ -88,13 +102,14 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
             replaced += 1
         return clone
 
+    plain = keras.Model(model.inputs, {name: model.get_layer(name).output for name in layer_names})
     try:
-        source = keras.models.clone_model(model, clone_function=clone_layer)
-        source.set_weights(model.get_weights())
+        clone = keras.models.clone_model(model, clone_function=clone_layer)
+        clone.set_weights(model.get_weights())
     except (TypeError, ValueError, NotImplementedError, AttributeError):
-        source, replaced = model, 0
-    outputs = {name: source.get_layer(name).output for name in layer_names}
-    return Extractor(model=keras.Model(source.inputs, outputs), redirect=redirect, relus_redirected=replaced)
+        return Extractor(model=plain, warm_model=plain, redirect=redirect, relus_redirected=0)
+    warm = keras.Model(clone.inputs, {name: clone.get_layer(name).output for name in layer_names})
+    return Extractor(model=plain, warm_model=warm if replaced else plain, redirect=redirect, relus_redirected=replaced)
 
 
 def _default_relu_layer(layer: Any) -> bool:

@@ -61,21 +61,26 @@ class BatchOptimizer:
         self.v = tf.Variable(tf.zeros(shape), trainable=False, name="adam_v")
         self._lock = threading.Lock()
         self.step = tf.function(self._step, reduce_retracing=True)
+        self.warm_step = tf.function(self._warm_step, reduce_retracing=True)
         self.evaluate = tf.function(self._evaluate, reduce_retracing=True)
 
     def image(self) -> tf.Tensor:
         return spectrum_to_image(self.spectrum, *self.image_hw)
 
-    def _model_values(self, canvas: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-        acts = self.extractor(self.low + canvas * (self.high - self.low))
+    def _model_values(self, canvas: tf.Tensor, units: tf.Tensor, *, warm: bool = False) -> tf.Tensor:
+        acts = self.extractor(self.low + canvas * (self.high - self.low), warm=warm)
         return self.objective.per_item(Activations(layers=acts, units=units))
 
-    def _step(self, rows: tf.Tensor, units: tf.Tensor, t: tf.Tensor) -> tf.Tensor:
+    def _warm_step(self, rows: tf.Tensor, units: tf.Tensor, t: tf.Tensor) -> tf.Tensor:
+        """:meth:`_step` through the extractor's warm-start path (redirected ReLU gradients)."""
+        return self._step(rows, units, t, warm=True)
+
+    def _step(self, rows: tf.Tensor, units: tf.Tensor, t: tf.Tensor, *, warm: bool = False) -> tf.Tensor:
         """One Adam update from transform ``rows`` ``[batch, 8]``; ``t`` is the 1-based update count."""
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(self.spectrum)
             canvas = apply_transforms(self.image(), rows, self.canvas_hw)
-            values = self._model_values(canvas, units)
+            values = self._model_values(canvas, units, warm=warm)
             loss = -tf.reduce_sum(values) / self.images_per_unit
         grad = tape.gradient(loss, self.spectrum)
         self.m.assign(ADAM_BETA1 * self.m + (1.0 - ADAM_BETA1) * grad)
@@ -103,7 +108,8 @@ class BatchOptimizer:
             for index in range(steps):
                 if index == warm_start_steps:
                     self.extractor.redirect.assign(False)
-                self.step(tf.constant(transforms[index]), units_t, tf.constant(float(index + 1)))
+                step = self.warm_step if index < warm_start_steps else self.step
+                step(tf.constant(transforms[index]), units_t, tf.constant(float(index + 1)))
                 if progress is not None and ((index + 1) % 16 == 0 or index + 1 == steps):
                     progress(index + 1, steps)
             self.extractor.redirect.assign(False)

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.errors import AnalysisInputError, describe_choices
 
 # Bump whenever a change alters rendered pixels or values: it is part of every cache key.
-CODE_VERSION = "featurevis-1"
+CODE_VERSION = "featurevis-2"
 
 DEFAULT_STEPS = 512
 DEFAULT_BATCH = 32
