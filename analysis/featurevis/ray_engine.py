@@ -1,6 +1,6 @@
 """``--engine ray``: fan a spec's batches out over a Ray cluster, all writing into one shared result store.
 
-Ray is an optional extra (``requirements-ray.txt``); without it this raises AnalysisInputError.
+Ray is pinned in requirements.txt; should it be missing, this raises AnalysisInputError.
 Every worker must see the same Loupe home (registry and model files, at the same paths) and
 the same result store: the driver passes its ``LOUPE_HOME`` and ``LOUPE_CACHE_DIR`` to the
 workers. ``RAY_ADDRESS`` picks the cluster (unset: a local Ray instance).
@@ -18,8 +18,8 @@ from analysis.featurevis.render import Progress
 from analysis.featurevis.spec import RenderSpec, UnitRendering
 
 RAY_MISSING = (
-    "--engine ray needs the optional 'ray' package, which is not installed here; "
-    "install it with 'pip install -r requirements-ray.txt', or use --engine local"
+    "--engine ray needs the 'ray' package, which is missing from this Python environment; "
+    "install the pinned requirements ('pip install -r requirements.txt', or 'make test'), or use --engine local"
 )
 
 

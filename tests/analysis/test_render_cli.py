@@ -124,12 +124,12 @@ def test_bad_input_exits_2_with_one_line(record, capsys, extra, message):
 
 
 def test_ray_engine_without_ray_is_a_clear_error(record, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed (it is not, in .venv)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the environment lacked it
     code, _, err = run([*ARGS, "--engine", "ray"], capsys)
     assert code == 2
     assert err.strip() == (
-        "error: --engine ray needs the optional 'ray' package, which is not installed here; "
-        "install it with 'pip install -r requirements-ray.txt', or use --engine local"
+        "error: --engine ray needs the 'ray' package, which is missing from this Python environment; "
+        "install the pinned requirements ('pip install -r requirements.txt', or 'make test'), or use --engine local"
     )
 
 
