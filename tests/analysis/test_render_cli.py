@@ -1,10 +1,8 @@
-"""``python -m analysis render``: the JSON documented in the README, resuming, progress, bad input, Ray."""
+"""``python -m analysis render``: the JSON documented in the README, resuming, progress, bad input."""
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 
@@ -121,45 +119,3 @@ def test_layer_level_objective_has_a_null_unit(record, capsys):
 def test_bad_input_exits_2_with_one_line(record, capsys, extra, message):
     code, out, err = run(["render", "--model", "small-cnn", "--layer", "conv2", *extra], capsys)
     assert code == 2 and err.strip() == message and out == ""
-
-
-def test_ray_engine_without_ray_is_a_clear_error(record, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "ray", None)  # as if the environment lacked it
-    code, _, err = run([*ARGS, "--engine", "ray"], capsys)
-    assert code == 2
-    assert err.strip() == (
-        "error: --engine ray needs the 'ray' package, which is missing from this Python environment; "
-        "install the pinned requirements ('pip install -r requirements.txt', or 'make test'), or use --engine local"
-    )
-
-
-def test_ray_engine_fans_batches_out_and_reads_the_shared_store(record, capsys, monkeypatch):
-    """The orchestration, against an in-process stand-in for Ray's init/remote/wait/get."""
-    calls = {"tasks": 0}
-
-    class Ref:
-        def __init__(self, value):
-            self.value = value
-
-    def remote(function):
-        def submit(*args):
-            calls["tasks"] += 1
-            return Ref(function(*args))
-
-        return types.SimpleNamespace(remote=submit)
-
-    fake = types.SimpleNamespace(
-        init=lambda **kwargs: calls.setdefault("init", kwargs),
-        remote=remote,
-        wait=lambda refs, num_returns: (refs[:num_returns], refs[num_returns:]),
-        get=lambda ref: ref.value,
-    )
-    monkeypatch.setitem(sys.modules, "ray", fake)
-    run(["render", "--model", "small-cnn", "--layer", "conv2", "--units", "1", "--steps", "16", "--seed", "2"], capsys)
-    code, out, _ = run([*ARGS, "--batch", "2", "--engine", "ray", "--json", "-"], capsys)
-    payload = json.loads(out)
-    assert code == 0 and calls["tasks"] == 2  # units 0, 2, 5 missing: batches of 2 -> two tasks
-    assert calls["init"] == {"address": None, "ignore_reinit_error": True}
-    assert [u["cached"] for u in payload["units"]] == [False, True, False, False]
-    code, local, _ = run([*ARGS, "--json", "-"], capsys)
-    assert [u["activation"] for u in json.loads(local)["units"]] == [u["activation"] for u in payload["units"]]
