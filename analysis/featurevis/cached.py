@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.datasets import DatasetInfo, DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering
 from analysis.model_files import LayerInfo
@@ -34,9 +35,13 @@ class ResolvedRender:
     canvas_hw: tuple[int, int]  # what the model sees
     channels: int
     input_range: tuple[float, float]
+    restart_dataset: DatasetInfo | None = None  # the linked data set dead units restart from, if any
 
     def identity(self, unit: int | None) -> dict[str, Any]:
-        return self.spec.identity(unit, image_size=self.image_hw[0]) | {"image_hw": list(self.image_hw)}
+        identity = self.spec.identity(unit, image_size=self.image_hw[0]) | {"image_hw": list(self.image_hw)}
+        if self.restart_dataset is not None:  # a dead unit's image may come from this data set
+            identity["restart_dead_units_from"] = self.restart_dataset.sha256
+        return identity
 
     def key(self, unit: int | None) -> str:
         return make_key(
@@ -84,9 +89,10 @@ def resolve_render(spec: RenderSpec, *, registry: ModelRegistry | None = None) -
             f"model {spec.model_id!r} accepts any image size; choose one with image_size (e.g. 128, lucid's default)"
         )
     canvas_hw = (int(height), int(width)) if height and width else image_hw
+    restart_dataset = registry.get(spec.model_id).dataset(DatasetRole.DATA) if spec.restarts_dead_units else None
     return ResolvedRender(
         spec=spec, revision=revision, layer=layer, image_hw=image_hw, canvas_hw=canvas_hw,
-        channels=int(input_shape[-1]), input_range=summary.input_range,
+        channels=int(input_shape[-1]), input_range=summary.input_range, restart_dataset=restart_dataset,
     )
 
 

@@ -83,3 +83,25 @@ def spectrum_to_image(spectrum: tf.Tensor, height: int, width: int, *, decorrela
 def initial_batch_spectrum(rngs: list[np.random.Generator], height: int, width: int, channels: int = 3) -> np.ndarray:
     """Stack per-item spectra into lucid's layout ``[2, batch, channels, height, fw]``."""
     return np.stack([initial_spectrum(rng, height, width, channels) for rng in rngs], axis=1)
+
+
+def image_to_spectrum(images: np.ndarray, *, decorrelate: bool = True, margin: float = 0.01) -> np.ndarray:
+    """The spectrum ``[2, batch, channels, h, fw]`` whose image is ``images``: :func:`spectrum_to_image` inverted.
+
+    ``images`` is ``[batch, h, w, channels]`` in [0, 1]; values are first pulled ``margin`` inside
+    (0, 1), where the sigmoid is invertible and its gradient not vanishingly small. Used to
+    start an optimisation from a given picture (a dataset example) instead of noise.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    _, height, width, channels = images.shape
+    fw = rfft2d_freqs(height, width).shape[1]
+    clipped = np.clip(images, margin, 1.0 - margin)
+    pixels = np.log(clipped / (1.0 - clipped))
+    if decorrelate and channels == 3:
+        pixels = pixels @ np.linalg.inv(COLOR_CORRELATION_NORMALIZED.T.astype(np.float64))
+    pixels = pixels.transpose(0, 3, 1, 2) * FFT_IMAGE_DIVISOR  # [batch, channels, h, w]
+    full_width = 2 * (fw - 1)
+    if full_width > width:  # odd width: lucid's extra column, cropped off again by spectrum_to_pixels
+        pixels = np.concatenate([pixels, pixels[..., -1:]], axis=-1)
+    spectrum = np.fft.rfft2(pixels, s=(height, full_width)) / spectrum_scale(height, width)
+    return np.stack([spectrum.real, spectrum.imag]).astype(np.float32)

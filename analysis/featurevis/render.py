@@ -11,10 +11,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from analysis.errors import AnalysisInputError
 from analysis.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
 from analysis.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
 from analysis.registry import ModelRegistry
@@ -91,7 +93,8 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | None],
-                  report: Callable[[int, int], None] | None) -> list[UnitRendering]:
+                  report: Callable[[int, int], None] | None,
+                  example_starts: Callable[[list[int]], ExampleStarts] | None = None) -> list[UnitRendering]:
     from analysis.featurevis.param import initial_spectrum
     from analysis.featurevis.transforms import draw_transforms
 
@@ -109,18 +112,103 @@ def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | 
         initial_spectrum=np.stack(spectra, axis=1), transforms=np.stack(transforms, axis=1),
         units=np.asarray(units, dtype=np.int32), warm_start_steps=spec.warm_start_steps, progress=report,
     )
+    images, values = result.images, result.values
+    base_notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
+    notes: list[tuple[str, ...]] = [base_notes] * len(targets)
+    dead = [i for i, value in enumerate(values) if value <= 0.0] if spec.restarts_dead_units else []
+    if dead and example_starts is not None:
+        images, values = images.copy(), values.copy()
+        restarted = _restart_from_examples(optimizer, example_starts, dead, units=units, transforms=transforms,
+                                           spec=spec, images=images, values=values)
+        for index, note in restarted.items():
+            notes[index] = (*base_notes, note)
     seconds = time.perf_counter() - started
-    notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
     renderings = []
     for index, target in enumerate(targets):
         block = slice(index * k, (index + 1) * k)
         renderings.append(UnitRendering(
             model_id=spec.model_id, revision=resolved.revision.revision, layer=spec.layer, unit=target,
-            objective=spec.objective, image=_to_uint8(result.images[block]),
-            activation=float(np.sum(result.values[block]) / k), parameters=resolved.identity(target), n_images=k,
-            cached=False, cache_key=resolved.key(target), seconds=round(seconds, 3), notes=notes,
+            objective=spec.objective, image=_to_uint8(images[block]),
+            activation=float(np.sum(values[block]) / k), parameters=resolved.identity(target), n_images=k,
+            cached=False, cache_key=resolved.key(target), seconds=round(seconds, 3), notes=notes[index],
         ))
     return renderings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExampleStarts:
+    """Starting images for dead units: ``images`` ``[n, h, w, c]`` in [0, 1], with their dataset row and value."""
+
+    images: np.ndarray
+    rows: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]], ExampleStarts], dead: list[int], *,
+                           units: list[int], transforms: list[np.ndarray], spec: RenderSpec, images: np.ndarray,
+                           values: np.ndarray) -> dict[int, str]:
+    """Optimise the ``dead`` items again from their strongest dataset examples (in place); their notes.
+
+    The batch is padded to the optimizer's size with copies of the first dead item, so the
+    compiled step is reused; items do not interact, so the padding changes nothing.
+    """
+    from analysis.featurevis.param import image_to_spectrum
+
+    try:
+        starts = example_starts([units[i] for i in dead])
+    except AnalysisInputError as error:
+        message = f"lucid's random start left this unit at 0; no restart from the data set ({error})"
+        return dict.fromkeys(dead, message)
+    order = dead + [dead[0]] * (optimizer.batch - len(dead))
+    chosen = list(range(len(dead))) + [0] * (optimizer.batch - len(dead))
+    spectra = image_to_spectrum(starts.images[chosen])
+    again = optimizer.run(
+        initial_spectrum=spectra, transforms=np.stack([transforms[i] for i in order], axis=1),
+        units=np.asarray([units[i] for i in order], dtype=np.int32), warm_start_steps=spec.warm_start_steps,
+    )
+    notes = {}
+    for position, index in enumerate(dead):
+        source = f"dataset row {starts.rows[position]}, where it reaches {starts.values[position]:.4g}"
+        if again.values[position] > values[index]:
+            images[index], values[index] = again.images[position], again.values[position]
+            notes[index] = (f"lucid's random start left this unit at 0 (it never fired); this image was optimised "
+                            f"from the unit's strongest dataset example instead ({source})")
+        else:
+            notes[index] = (f"this unit stayed at 0 (it never fired) from lucid's random start and from its "
+                            f"strongest dataset example ({source}): it is dead or nearly dead")
+    return notes
+
+
+def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore,
+                        registry: ModelRegistry | None) -> Callable[[list[int]], ExampleStarts]:
+    """Reads each unit's strongest example from the layer's dataset examples (computed once, cached)."""
+
+    def starts(units: list[int]) -> ExampleStarts:
+        from analysis.dataset_examples import (
+            DatasetExamplesSpec,
+            Ranking,
+            compute_dataset_examples,
+            load_example_inputs,
+        )
+
+        spec = resolved.spec
+        examples = compute_dataset_examples(
+            DatasetExamplesSpec(model_id=spec.model_id, layer=spec.layer, revision=resolved.revision.revision),
+            model=model, store=store, registry=registry,
+        )
+        ranking = Ranking.MAX if spec.objective is ObjectiveKind.NEURON else Ranking.MEAN
+        rows = [int(examples.arrays[f"top_{ranking.value}_index"][u, 0]) for u in units]
+        low, high = resolved.input_range
+        inputs = np.asarray(load_example_inputs(examples, rows), dtype=np.float32)
+        pictures = (inputs - low) / (high - low)
+        if pictures.shape[1:3] != resolved.image_hw:
+            import tensorflow as tf
+
+            pictures = tf.image.resize(pictures, resolved.image_hw).numpy()
+        return ExampleStarts(images=pictures, rows=tuple(rows),
+                             values=tuple(examples.strongest(u, ranking) for u in units))
+
+    return starts
 
 
 def render_units(spec: RenderSpec, *, model: Any = None, progress: Progress | None = None,
@@ -174,7 +262,8 @@ def render_units(spec: RenderSpec, *, model: Any = None, progress: Progress | No
                     message = f"batch {number + 1}/{len(batches)} ({len(todo)} units): step {step}/{steps}"
                     progress(done / total_steps, message)
 
-            for rendering in _render_batch(resolved, model, todo, report):
+            starts = _example_starts_for(resolved, model, store, registry) if resolved.restart_dataset else None
+            for rendering in _render_batch(resolved, model, todo, report, starts):
                 write_rendering(store, rendering)
                 found[rendering.unit] = rendering
     if progress is not None:

@@ -85,6 +85,12 @@ class RenderSpec:
     ``image_size`` is the side of the optimised image in pixels (None: the model's input size).
     ``batch`` is how many images are optimised together; it does not change results (each
     item's randomness comes from ``(seed, unit, image index)``), only speed.
+    ``restart_dead_units``: for the ``channel`` and ``neuron`` kinds, a unit that lucid's recipe
+    leaves at exactly 0 (it never fires on the optimised image: a dead or nearly dead unit, for
+    which lucid's 16-step warm start was not enough) is optimised again, with the same steps and
+    transforms, starting from its strongest example in the model's linked data set; the
+    rendering keeps whichever start ends higher and says so in its notes. No effect without a
+    linked data set.
     """
 
     model_id: str
@@ -101,6 +107,7 @@ class RenderSpec:
     diversity_images: int = DEFAULT_DIVERSITY_IMAGES
     diversity_weight: float = DEFAULT_DIVERSITY_WEIGHT
     direction: tuple[float, ...] | None = None
+    restart_dead_units: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -138,6 +145,8 @@ class RenderSpec:
         _check_int("seed", self.seed, 0, 2**63 - 1)
         _check_int("warm_start_steps", self.warm_start_steps, 0, MAX_STEPS)
         _check_int("diversity_images", self.diversity_images, 2, MAX_BATCH)
+        if not isinstance(self.restart_dead_units, bool):
+            raise AnalysisInputError(f"restart_dead_units {self.restart_dead_units!r} must be true or false")
         if self.image_size is not None:
             _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
         if not (isinstance(self.learning_rate, int | float) and 0 < self.learning_rate <= 10):
@@ -149,6 +158,11 @@ class RenderSpec:
                 f"batch {self.batch} is smaller than diversity_images {self.diversity_images}; "
                 "one unit's images are optimised together"
             )
+
+    @property
+    def restarts_dead_units(self) -> bool:
+        """Whether a unit left at 0 is optimised again from its strongest dataset example."""
+        return self.restart_dead_units and self.objective in (ObjectiveKind.CHANNEL, ObjectiveKind.NEURON)
 
     @property
     def images_per_unit(self) -> int:

@@ -107,3 +107,14 @@ def test_parameterization_fits_a_target_image(stage, size):
         step()
     error = float(tf.reduce_mean(tf.abs(image() - target)))
     assert error < 0.01
+
+
+@pytest.mark.parametrize(("height", "width", "channels"), [(12, 12, 3), (9, 7, 3), (8, 10, 1)])
+def test_image_to_spectrum_inverts_the_parameterization(height, width, channels):
+    import tensorflow as tf
+
+    images = np.random.default_rng(4).uniform(0.0, 1.0, (2, height, width, channels)).astype(np.float32)
+    spectrum = param.image_to_spectrum(images, margin=0.01)
+    assert spectrum.shape == (2, 2, channels, height, param.rfft2d_freqs(height, width).shape[1])
+    back = param.spectrum_to_image(tf.constant(spectrum), height, width).numpy()
+    np.testing.assert_allclose(back, np.clip(images, 0.01, 0.99), atol=2e-5)
