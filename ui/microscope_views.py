@@ -157,6 +157,8 @@ def show_visualization(link: UnitLink) -> None:
     )
     for image in rendering.images:
         st.image(image, caption=caption, width=256)
+    for note in rendering.notes:
+        st.info(note[:1].upper() + note[1:] + ".")
     downloads = st.columns(2)
     name = f"{link.model.model_id}-{link.layer.name}-{link.unit}-{spec.objective.value}"
     downloads[0].download_button("Download PNG", rendering.png(), file_name=f"{name}.png", mime="image/png")

@@ -44,6 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     render.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="local (this process) or ray (a Ray cluster sharing the result store)")
+    render.add_argument("--no-restart-dead-units", dest="restart_dead_units", action="store_false",
+                        help="keep lucid's result for a unit it leaves at 0 instead of optimising it again "
+                             "from its strongest dataset example (pages use the default: restart)")
     add_json_option(render)
     render.set_defaults(handler=run_render)
 
@@ -110,6 +113,7 @@ def unit_entry(rendering: UnitRendering, spec: RenderSpec, maxima: dict[int, flo
         "max_dataset_activation": maximum,
         "cached": rendering.cached,
         "url": microscope_url(spec.model_id, spec.layer, rendering.unit),
+        "notes": list(rendering.notes),
     }
 
 
@@ -120,7 +124,8 @@ def run_render(args: argparse.Namespace) -> int:
 
         raise AnalysisInputError("objective 'direction' needs a vector; use the Python API (RenderSpec(direction=...))")
     spec = RenderSpec(model_id=args.model_id, revision=args.rev, layer=args.layer, units=_units(args, kind),
-                      objective=kind, steps=args.steps, batch=args.batch, seed=args.seed)
+                      objective=kind, steps=args.steps, batch=args.batch, seed=args.seed,
+                      restart_dead_units=args.restart_dead_units)
     bar = ProgressBar()
     started = time.perf_counter()
     if args.engine == "ray":

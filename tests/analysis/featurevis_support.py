@@ -50,3 +50,35 @@ def register_small_cnn(tmp_path: Path, model_id: str = "small-cnn", *, with_data
         np.savez(data, x=rng.uniform(0, 1, (40, size, size, 3)).astype(np.float32), y=np.arange(40) % 3)
         datasets[DatasetRole.DATA] = data
     return ModelRegistry().register(RegisterModelSpec(path=path, model_id=model_id, datasets=datasets))
+
+
+RED_SIZE = 16
+RED_UNIT = 1  # fires only where a pixel is nearly pure red: R - G - B - 0.8 > 0
+
+
+def red_detector_model():
+    """One 1x1 conv: unit 0 is the mean colour (always alive), unit 1 a strict red detector."""
+    import keras
+
+    inputs = keras.Input((RED_SIZE, RED_SIZE, 3), name="image")
+    conv = keras.layers.Conv2D(2, 1, activation="relu", name="conv")
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(conv(inputs)))
+    kernel = np.array([[1.0, 1.0], [1.0, -1.0], [1.0, -1.0]], dtype=np.float32).reshape(1, 1, 3, 2)
+    conv.set_weights([kernel, np.array([0.0, -0.8], dtype=np.float32)])
+    return model
+
+
+def register_red_detector(tmp_path: Path, *, with_data: bool) -> None:
+    """Data: 12 grey-ish images and one with a red square (row 7), where the red unit fires."""
+    from analysis.datasets import DatasetRole
+    from analysis.registry import ModelRegistry, RegisterModelSpec
+
+    path = tmp_path / "red.keras"
+    red_detector_model().save(path)
+    datasets = {}
+    if with_data:
+        x = np.random.default_rng(0).uniform(0.3, 0.7, (12, RED_SIZE, RED_SIZE, 3)).astype(np.float32)
+        x[7, 4:12, 4:12] = (1.0, 0.0, 0.0)
+        np.savez(tmp_path / "red-data.npz", x=x, y=np.arange(12) % 2)
+        datasets[DatasetRole.DATA] = tmp_path / "red-data.npz"
+    ModelRegistry().register(RegisterModelSpec(path=path, model_id="red", datasets=datasets))

@@ -2,44 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from analysis.featurevis import RenderSpec, render_units
 from cache import ResultStore
-
-SIZE = 16
-RED_UNIT = 1  # fires only where a pixel is nearly pure red: R - G - B - 0.8 > 0
-
-
-def _red_detector_model():
-    """One 1x1 conv: unit 0 is the mean colour (always alive), unit 1 a strict red detector."""
-    import keras
-
-    inputs = keras.Input((SIZE, SIZE, 3), name="image")
-    conv = keras.layers.Conv2D(2, 1, activation="relu", name="conv")
-    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(conv(inputs)))
-    kernel = np.array([[1.0, 1.0], [1.0, -1.0], [1.0, -1.0]], dtype=np.float32).reshape(1, 1, 3, 2)
-    conv.set_weights([kernel, np.array([0.0, -0.8], dtype=np.float32)])
-    return model
-
-
-def _register(tmp_path: Path, *, with_data: bool) -> None:
-    """Data: 12 grey-ish images and one with a red square (row 7), where the red unit fires."""
-    from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
-
-    path = tmp_path / "red.keras"
-    _red_detector_model().save(path)
-    datasets = {}
-    if with_data:
-        x = np.random.default_rng(0).uniform(0.3, 0.7, (12, SIZE, SIZE, 3)).astype(np.float32)
-        x[7, 4:12, 4:12] = (1.0, 0.0, 0.0)
-        np.savez(tmp_path / "red-data.npz", x=x, y=np.arange(12) % 2)
-        datasets[DatasetRole.DATA] = tmp_path / "red-data.npz"
-    ModelRegistry().register(RegisterModelSpec(path=path, model_id="red", datasets=datasets))
+from tests.analysis.featurevis_support import RED_SIZE, RED_UNIT, register_red_detector
 
 
 def _spec(**overrides) -> RenderSpec:
@@ -50,10 +18,10 @@ def _spec(**overrides) -> RenderSpec:
 
 
 def test_a_unit_left_at_zero_restarts_from_its_strongest_example(loupe_home, tmp_path):
-    _register(tmp_path, with_data=True)
+    register_red_detector(tmp_path, with_data=True)
     alive, red = render_units(_spec())
     assert alive.activation > 0 and alive.notes == ()
-    example_value = 64 * (1.0 - 0.8) / SIZE**2  # the red square: a quarter of the pixels at 0.2
+    example_value = 64 * (1.0 - 0.8) / RED_SIZE**2  # the red square: a quarter of the pixels at 0.2
     # The start keeps the square (pulled 0.01 inside (0, 1), which leaves 0.17 per red pixel), so the unit fires.
     assert red.activation > 0.75 * example_value
     assert "strongest dataset example" in red.notes[0] and "dataset row 7" in red.notes[0]
@@ -66,7 +34,7 @@ def test_a_unit_left_at_zero_restarts_from_its_strongest_example(loupe_home, tmp
 
 
 def test_restarted_units_render_the_same_batched_and_one_at_a_time(loupe_home, tmp_path):
-    _register(tmp_path, with_data=True)
+    register_red_detector(tmp_path, with_data=True)
     batched = render_units(_spec(), store=ResultStore(tmp_path / "batched"))
     alone = [render_units(_spec(units=(u,), batch=1), store=ResultStore(tmp_path / f"alone{u}"))[0] for u in (0, 1)]
     for a, b in zip(batched, alone, strict=True):
@@ -74,7 +42,7 @@ def test_restarted_units_render_the_same_batched_and_one_at_a_time(loupe_home, t
 
 
 def test_without_a_linked_data_set_a_dead_unit_stays_at_zero(loupe_home, tmp_path):
-    _register(tmp_path, with_data=False)
+    register_red_detector(tmp_path, with_data=False)
     _, red = render_units(_spec())
     assert red.activation == 0.0 and red.notes == ()
     assert "restart_dead_units_from" not in red.parameters
@@ -83,7 +51,7 @@ def test_without_a_linked_data_set_a_dead_unit_stays_at_zero(loupe_home, tmp_pat
 def test_the_cache_key_names_the_data_set_dead_units_restart_from(loupe_home, tmp_path):
     from analysis.registry import ModelRegistry
 
-    _register(tmp_path, with_data=True)
+    register_red_detector(tmp_path, with_data=True)
     (red,) = render_units(_spec(units=(RED_UNIT,)))
     dataset = ModelRegistry().get("red").datasets[0]
     assert red.parameters["restart_dead_units_from"] == dataset.sha256
@@ -95,3 +63,18 @@ def test_restart_dead_units_must_be_a_bool(value):
 
     with pytest.raises(AnalysisInputError, match="restart_dead_units"):
         _spec(restart_dead_units=value)
+
+
+def test_cli_reports_the_restart_in_notes_and_can_turn_it_off(loupe_home, tmp_path, capsys):
+    import json
+
+    from analysis.cli.main import main
+
+    register_red_detector(tmp_path, with_data=True)
+    args = ["render", "--model", "red", "--layer", "conv", "--units", "1", "--steps", "16", "--json", "-"]
+    assert main(args) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["units"]
+    assert entry["activation"] > 0 and "strongest dataset example" in entry["notes"][0]
+    assert main([*args, "--no-restart-dead-units"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["units"]
+    assert entry["notes"] == [] and entry["cached"] is False  # another rendering, under another key

@@ -58,11 +58,13 @@ def test_json_matches_the_documented_format(record, tmp_path, capsys):
             "max_dataset_activation",
             "cached",
             "url",
+            "notes",
         ]
         assert (entry["objective"], entry["steps"], entry["seed"], entry["cached"]) == ("channel", 16, 2, False)
         assert entry["url"] == f"/microscope?model=small-cnn&layer=conv2&unit={entry['unit']}"
         assert entry["max_dataset_activation"] == pytest.approx(examples.strongest(entry["unit"]))
         assert isinstance(entry["activation"], float)
+        assert all(isinstance(note, str) for note in entry["notes"])
     assert "units/minute" in out and "render 100% done" in err and "0 cached, 4 to render in 1 batch(es)" in err
 
 

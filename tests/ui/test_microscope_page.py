@@ -87,3 +87,13 @@ def test_unit_page_renders_on_demand_then_serves_from_cache(loupe_home, tiny_cnn
     again = open_microscope(model="tiny", layer="conv", unit="2")
     assert not again.exception
     assert not again.get("progress")  # served from the cache: nothing to render
+
+
+def test_unit_page_says_when_a_dead_unit_was_restarted_from_a_dataset_example(loupe_home, tmp_path):
+    from tests.analysis.featurevis_support import RED_UNIT, register_red_detector
+
+    register_red_detector(tmp_path, with_data=True)
+    at = open_microscope(model="red", layer="conv", unit=str(RED_UNIT))
+    assert not at.exception, at.exception
+    notes = [box.value for box in at.info if "strongest dataset example" in box.value]
+    assert notes and "dataset row 7" in notes[0] and notes[0].startswith("Lucid's random start left this unit at 0")
