@@ -1,15 +1,17 @@
 """Feature-visualization throughput on shapes-cnn: one at a time vs batched, FLOP/s, a whole layer.
 
-    .venv/bin/python bench/bench_featurevis.py [--steps 64] [--units 32] [--layer conv4]
+    .venv/bin/python bench/bench_featurevis.py [--steps 128] [--rounds 3] [--units 32] [--layer conv4]
                                                [--precompute-steps 512] [--skip-precompute]
 
 Prints, from one run on this machine:
 1. units/minute for ``--units`` units rendered one at a time (batch 1) vs batched (batch = units),
-   same model, steps and seeds (compilation excluded from both; each path is warmed up first);
+   same model, steps and seeds (compilation excluded from both; each path is warmed up first),
+   lucid's recipe alone (``restart_dead_units=False``, so both paths do the same optimisations);
 2. the achieved FLOP/s of the compiled step (forward FLOPs counted by TF's profiler, times 2
    for the gradient with respect to the input) against this machine's dense-matmul FLOP/s;
 3. the time to precompute a whole layer of shapes-cnn with the CLI's defaults (512 steps,
-   batch 32), and the dataset-examples pass for that layer.
+   batch 32, dead units restarted from dataset examples), and before it the dataset-examples
+   pass for that layer (which the restart reads).
 It uses a throwaway Loupe home and result store; the demo build itself is shared.
 """
 
@@ -88,7 +90,8 @@ def step_seconds(model, layer: str, batch: int, hw: tuple[int, int], repeats: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=64, help="steps for the one-at-a-time vs batched comparison")
+    parser.add_argument("--steps", type=int, default=128, help="steps for the one-at-a-time vs batched comparison")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the comparison")
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--layer", default="conv4")
     parser.add_argument("--precompute-steps", type=int, default=512)
@@ -118,7 +121,8 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
 
     def spec(unit_list, batch, steps):
-        return RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(unit_list), steps=steps, batch=batch)
+        return RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(unit_list), steps=steps, batch=batch,
+                          restart_dead_units=False)
 
     # Warm up (compile) both paths outside the timings: enough steps to trace the warm-start
     # step and the plain one.
@@ -126,21 +130,28 @@ def main() -> None:
     render_units(spec(units[:1], 1, warm_steps), model=model, store=ResultStore(home / "warm1"))
     render_units(spec(units, len(units), warm_steps), model=model, store=ResultStore(home / "warm2"))
 
-    single_store, batched_store = ResultStore(home / "single"), ResultStore(home / "batched")
-    started = time.perf_counter()
-    singles = [render_units(spec((u,), 1, args.steps), model=model, store=single_store)[0] for u in units]
-    single_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    batched = render_units(spec(units, len(units), args.steps), model=model, store=batched_store)
-    batched_seconds = time.perf_counter() - started
+    # Alternate the two paths over several rounds (fresh stores each time), so a slow spell of
+    # this shared machine hits both; report each path's median and the median of the ratios.
+    single_times, batched_times, ratios = [], [], []
+    for round_index in range(args.rounds):
+        single_store = ResultStore(home / f"single{round_index}")
+        batched_store = ResultStore(home / f"batched{round_index}")
+        started = time.perf_counter()
+        singles = [render_units(spec((u,), 1, args.steps), model=model, store=single_store)[0] for u in units]
+        single_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        batched = render_units(spec(units, len(units), args.steps), model=model, store=batched_store)
+        batched_times.append(time.perf_counter() - started)
+        ratios.append(single_times[-1] / batched_times[-1])
+    single_seconds, batched_seconds = float(np.median(single_times)), float(np.median(batched_times))
     single_rate, batched_rate = len(units) / single_seconds * 60, len(units) / batched_seconds * 60
     pairs = zip(singles, batched, strict=True)
     differences = [int(np.abs(a.image.astype(int) - b.image.astype(int)).max()) for a, b in pairs]
-    print(f"\n1. {len(units)} units x {args.steps} steps")
+    print(f"\n1. {len(units)} units x {args.steps} steps, median of {args.rounds} alternating rounds")
     print(f"   one at a time (batch 1): {single_seconds:7.2f} s  = {single_rate:8.1f} units/minute")
     print(f"   batched ({len(units):>2})          : {batched_seconds:7.2f} s  = {batched_rate:8.1f} units/minute")
-    print(f"   speed-up: {single_seconds / batched_seconds:.2f}x; largest pixel difference batched vs alone: "
-          f"{max(differences)} grey levels")
+    print(f"   speed-up: {float(np.median(ratios)):.2f}x (rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); "
+          f"largest pixel difference batched vs alone: {max(differences)} grey levels")
 
     batch = len(units)
     flops = 2 * forward_flops(model, args.layer, batch, hw)
@@ -161,16 +172,19 @@ def main() -> None:
 
     store = ResultStore(home / "precompute")
     started = time.perf_counter()
-    render_units(RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(range(layer.units)),
-                            steps=args.precompute_steps), model=model, store=store)
-    layer_seconds = time.perf_counter() - started
-    started = time.perf_counter()
     examples = compute_dataset_examples(DatasetExamplesSpec(model_id="shapes-cnn", layer=args.layer), model=model,
                                         store=store)
     examples_seconds = time.perf_counter() - started
-    print(f"\n3. precompute {args.layer} ({layer.units} units, {args.precompute_steps} steps, batch 32): "
-          f"{layer_seconds:.1f} s = {layer.units / layer_seconds * 60:.1f} units/minute")
-    print(f"   dataset examples for {args.layer} ({examples.n_examples} examples, one pass): {examples_seconds:.1f} s")
+    started = time.perf_counter()
+    layer_renderings = render_units(RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(range(layer.units)),
+                                               steps=args.precompute_steps), model=model, store=store)
+    layer_seconds = time.perf_counter() - started
+    restarted = sum(any("dataset example" in note for note in r.notes) for r in layer_renderings)
+    print(f"\n3. dataset examples for {args.layer} ({examples.n_examples} examples, one pass): "
+          f"{examples_seconds:.1f} s")
+    print(f"   precompute {args.layer} ({layer.units} units, {args.precompute_steps} steps, batch 32): "
+          f"{layer_seconds:.1f} s = {layer.units / layer_seconds * 60:.1f} units/minute "
+          f"({restarted} units left at 0 by lucid's random start were optimised again from a dataset example)")
 
 
 if __name__ == "__main__":

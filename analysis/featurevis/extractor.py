@@ -29,15 +29,15 @@ def redirectable_relu(redirect: tf.Variable):
     def relu(x: tf.Tensor):
         def grad(upstream: tf.Tensor) -> tf.Tensor:
             # ``upstream`` is d(loss)/d(output) for a loss being *minimised*: positive pushes x down.
-            relu_grad = tf.where(x < 0.0, tf.zeros_like(upstream), upstream)
+            negative = x < 0.0
+            relu_grad = tf.where(negative, tf.zeros_like(upstream), upstream)
 
             def redirected() -> tf.Tensor:  # computed only while the redirect is on
-                pushing_lower = tf.logical_and(x < 0.0, upstream > 0.0)
-                redirected = tf.where(pushing_lower, tf.zeros_like(upstream), upstream)
-                batch = tf.shape(upstream)[0]
-                magnitude = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
-                passes = tf.reshape(magnitude > 0.0, tf.concat([[batch], tf.ones([tf.rank(x) - 1], tf.int32)], 0))
-                return tf.where(passes, relu_grad, redirected)
+                # Lucid: where an item's whole ReLU gradient is zero, pass the upstream gradient
+                # except where it pushes an already negative x lower, i.e. min(upstream, 0) at x < 0.
+                axes = tf.range(1, tf.rank(upstream))
+                blocked = tf.logical_not(tf.reduce_any(tf.not_equal(relu_grad, 0.0), axis=axes, keepdims=True))
+                return tf.where(tf.logical_and(negative, blocked), tf.minimum(upstream, 0.0), relu_grad)
 
             return tf.cond(redirect, redirected, lambda: relu_grad)
 

@@ -83,10 +83,12 @@ class BatchOptimizer:
             values = self._model_values(canvas, units, warm=warm)
             loss = -tf.reduce_sum(values) / self.images_per_unit
         grad = tape.gradient(loss, self.spectrum)
-        self.m.assign(ADAM_BETA1 * self.m + (1.0 - ADAM_BETA1) * grad)
-        self.v.assign(ADAM_BETA2 * self.v + (1.0 - ADAM_BETA2) * tf.square(grad))
-        rate = self.learning_rate * tf.sqrt(1.0 - ADAM_BETA2**t) / (1.0 - ADAM_BETA1**t)
-        self.spectrum.assign_sub(rate * self.m / (tf.sqrt(self.v) + ADAM_EPSILON))
+        # The kernel behind lucid's tf.train.AdamOptimizer: one fused update of m, v and the spectrum.
+        tf.raw_ops.ResourceApplyAdam(
+            var=self.spectrum.handle, m=self.m.handle, v=self.v.handle, beta1_power=ADAM_BETA1**t,
+            beta2_power=ADAM_BETA2**t, lr=tf.constant(self.learning_rate), beta1=tf.constant(ADAM_BETA1),
+            beta2=tf.constant(ADAM_BETA2), epsilon=tf.constant(ADAM_EPSILON), grad=grad,
+        )
         return values
 
     def _evaluate(self, units: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
