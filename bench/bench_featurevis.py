@@ -1,6 +1,6 @@
 """Feature-visualization throughput on shapes-cnn: one at a time vs batched, FLOP/s, a whole layer.
 
-    .venv/bin/python bench/bench_featurevis.py [--steps 128] [--rounds 3] [--units 32] [--layer conv4]
+    .venv/bin/python bench/bench_featurevis.py [--steps 512] [--rounds 3] [--units 32] [--layer conv4]
                                                [--precompute-steps 512] [--skip-precompute]
 
 Prints, from one run on this machine:
@@ -90,7 +90,8 @@ def step_seconds(model, layer: str, batch: int, hw: tuple[int, int], repeats: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=128, help="steps for the one-at-a-time vs batched comparison")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="steps for the one-at-a-time vs batched comparison (default: the pages' and CLI's)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the comparison")
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--layer", default="conv4")
@@ -105,7 +106,9 @@ def main() -> None:
 
     from analysis.demo.build import build_demo_models
     from analysis.featurevis import RenderSpec, render_units
-    from analysis.featurevis.spec import DEFAULT_WARM_START_STEPS
+    from analysis.featurevis.spec import DEFAULT_STEPS, DEFAULT_WARM_START_STEPS
+
+    args.steps = args.steps or DEFAULT_STEPS
     from analysis.model_loading import load_revision
     from analysis.registry import ModelRegistry
     from cache import ResultStore
@@ -180,11 +183,13 @@ def main() -> None:
                                                steps=args.precompute_steps), model=model, store=store)
     layer_seconds = time.perf_counter() - started
     restarted = sum(any("dataset example" in note for note in r.notes) for r in layer_renderings)
+    fired = sum(any("optimised from the unit's strongest" in note for note in r.notes) for r in layer_renderings)
     print(f"\n3. dataset examples for {args.layer} ({examples.n_examples} examples, one pass): "
           f"{examples_seconds:.1f} s")
     print(f"   precompute {args.layer} ({layer.units} units, {args.precompute_steps} steps, batch 32): "
           f"{layer_seconds:.1f} s = {layer.units / layer_seconds * 60:.1f} units/minute "
-          f"({restarted} units left at 0 by lucid's random start were optimised again from a dataset example)")
+          f"({restarted} units left at 0 by lucid's random start were optimised again from a dataset example; "
+          f"{fired} of them then fired)")
 
 
 if __name__ == "__main__":
