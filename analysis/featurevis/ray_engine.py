@@ -56,7 +56,16 @@ def _start_ray(ray: Any) -> bool:
         return False
     # A local instance started here must not report usage statistics over the network.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False)
+    address = os.environ.get("RAY_ADDRESS") or None
+    try:
+        ray.init(address=address, include_dashboard=False)
+    except (ConnectionError, TimeoutError) as error:
+        where = f"the Ray cluster at RAY_ADDRESS={address!r}" if address else "a local Ray instance"
+        raise AnalysisInputError(
+            f"could not connect to {where} ({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+            "start the cluster with 'ray start --head' on its head node, or unset RAY_ADDRESS to start a local "
+            "instance, or use --engine local"
+        ) from error
     return True
 
 

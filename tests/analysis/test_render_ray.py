@@ -392,3 +392,21 @@ def test_a_bug_on_a_worker_surfaces_with_its_traceback(tiny, monkeypatch):
         main([*RENDER, "--units", "0-2", "--batch", "1", "--engine", "ray"])
     assert not isinstance(error.value, AnalysisInputError)
     assert fake.calls.count(("cancel",)) == 2  # the other tasks are not left running
+
+
+@pytest.mark.parametrize("failure", [ConnectionError("Failed to connect to GCS at address 10.9.9.9:6379"),
+                                     TimeoutError("Timed out after 60 seconds")])
+def test_an_unreachable_cluster_is_one_line_naming_the_address(tiny, monkeypatch, capsys, failure):
+    monkeypatch.setenv("RAY_ADDRESS", "10.9.9.9:6379")
+    fake = FakeRay(monkeypatch)
+
+    def refuse(**kwargs):
+        raise failure
+
+    monkeypatch.setattr(fake, "init", refuse)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    assert main([*RENDER, "--units", "0", "--engine", "ray"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1  # one line, no traceback
+    assert errors[0].startswith("error: could not connect to the Ray cluster at RAY_ADDRESS='10.9.9.9:6379' (")
+    assert str(failure) in errors[0] and "unset RAY_ADDRESS" in errors[0]
