@@ -13,7 +13,7 @@ import streamlit as st
 from analysis.cli.fairness import parse_intersections, parse_thresholds
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.fairness import METRIC_KEYS
+from analysis.fairness import METRIC_KEYS, FairnessResult
 from analysis.fairness.tables import MISSING_COLUMN, read_predictions_file
 from ui.shared import model_picker
 
@@ -79,7 +79,9 @@ def choose_input() -> tuple[dict[str, Any], list[str], str]:
             "prediction": pred,
         }
         return settings, [str(c) for c in table.columns], "predictions file"
-    model = model_picker()
+    model_column, rows_column = st.columns([2, 1])
+    with model_column:
+        model = model_picker()
     if model is None:
         st.stop()
     data = model.dataset(DatasetRole.DATA)
@@ -87,7 +89,7 @@ def choose_input() -> tuple[dict[str, Any], list[str], str]:
         raise AnalysisInputError(f"model {model.model_id!r} has no linked DATA dataset with meta_<column> arrays")
     splits = ["test", "train", "all"] if data.has_split else ["all"]
     wanted = url_value("split", splits[0])
-    split = st.radio("Rows", splits, index=splits.index(wanted) if wanted in splits else 0, horizontal=True)
+    split = rows_column.radio("Rows", splits, index=splits.index(wanted) if wanted in splits else 0, horizontal=True)
     set_url(split=split)
     settings = {"model_id": model.model_id, "split": None if split == "all" else split}
     return settings, list(data.metadata_columns), f"model data {data.path!r}"
@@ -101,22 +103,38 @@ def choose_slicing(columns: list[str], source: str) -> dict[str, Any]:
             raise AnalysisInputError(
                 MISSING_COLUMN.format(column=column, source=source, present=describe_choices(columns))
             )
-    thresholds_text = st.text_input("Thresholds (comma-separated, in [0, 1])", url_value("thresholds", "0.3,0.5,0.7"))
-    thresholds = parse_thresholds(thresholds_text)
-    sensitive = st.multiselect("Sensitive columns", columns, default=wanted)
+    sensitive_column, intersections_column = st.columns(2)
+    sensitive = sensitive_column.multiselect("Sensitive columns", columns, default=wanted)
     combos = ["*".join(c) for r in range(2, len(sensitive) + 1) for c in itertools.combinations(sensitive, r)]
-    intersections = st.multiselect(
+    intersections = intersections_column.multiselect(
         "Intersections", combos, default=[c for c in url_list("intersections", []) if c in combos]
     )
-    with st.expander("Bootstrap and slice settings"):
+    # Rarely changed: folded away, in one row; the caption under it names the values in use.
+    with st.expander("Thresholds, bootstrap and slice settings"):
+        thresholds_input, bootstrap_input, seed_input, min_slice_input = st.columns([2, 1, 1, 1])
+        thresholds_text = thresholds_input.text_input(
+            "Thresholds (comma-separated, in [0, 1])", url_value("thresholds", "0.3,0.5,0.7")
+        )
+        thresholds = parse_thresholds(thresholds_text)
         n_bootstrap = int(
-            st.number_input("Bootstrap resamples", 0, 20000, url_int("bootstrap", 1000, 0, 20000), step=100)
+            bootstrap_input.number_input(
+                "Bootstrap resamples", 0, 20000, url_int("bootstrap", 1000, 0, 20000), step=100
+            )
         )
-        seed = int(st.number_input("Seed", 0, 2**31 - 1, url_int("seed", 0, 0, 2**31 - 1)))
-        min_slice = int(st.number_input("Minimum slice size", 1, 10**6, url_int("min_slice", 30, 1, 10**6)))
+        seed = int(seed_input.number_input("Seed", 0, 2**31 - 1, url_int("seed", 0, 0, 2**31 - 1)))
+        min_slice = int(
+            min_slice_input.number_input("Minimum slice size", 1, 10**6, url_int("min_slice", 30, 1, 10**6))
+        )
         missing = st.radio(
-            "Missing sensitive values", ["refuse", "group"], index=int(url_value("missing", "") == "group")
+            "Missing sensitive values",
+            ["refuse", "group"],
+            index=int(url_value("missing", "") == "group"),
+            horizontal=True,
         )
+    st.caption(
+        f"Thresholds {', '.join(f'{t:g}' for t in thresholds)} · {n_bootstrap:,} bootstrap resamples (seed {seed}) · "
+        f"slices under {min_slice:,} rows not reported · missing sensitive values: {missing}"
+    )
     set_url(
         sensitive=sensitive,
         intersections=intersections,
@@ -145,3 +163,31 @@ def chosen_metrics() -> list[str]:
         if metric not in METRIC_KEYS:
             raise AnalysisInputError(f"metric {metric!r} is not valid; choose {describe_choices(METRIC_KEYS)}")
     return metrics
+
+
+def choose_view(result: FairnessResult, baseline: str, metrics_in_link: list[str]) -> tuple[list[str], float | None]:
+    """The metrics and threshold to show, and the baseline, in one row; a new baseline reruns the analysis.
+
+    Returns the metrics and the shown threshold (None for predicted labels, which have no thresholds).
+    """
+    baselines = ["overall", *dict.fromkeys(s.label.replace(", ", ",") for s in result.slices if len(s.group) == 1)]
+    baseline_input, metrics_input, threshold_input = st.columns([1, 2, 1])
+    chosen_baseline = baseline_input.selectbox(
+        "Baseline", baselines, index=baselines.index(baseline) if baseline in baselines else 0
+    )
+    metrics = metrics_input.multiselect("Metrics", list(METRIC_KEYS), default=metrics_in_link)
+    shown_threshold = result.thresholds[0]
+    if shown_threshold is not None:
+        nearest_half = min(result.thresholds, key=lambda t: abs(t - 0.5))
+        wanted_threshold = url_float("threshold", nearest_half)
+        shown_threshold = threshold_input.select_slider(
+            "Threshold",
+            options=list(result.thresholds),
+            value=wanted_threshold if wanted_threshold in result.thresholds else nearest_half,
+        )
+    set_url(
+        baseline=chosen_baseline, metrics=metrics, threshold=None if shown_threshold is None else str(shown_threshold)
+    )
+    if chosen_baseline != baseline:
+        st.rerun()
+    return metrics, shown_threshold

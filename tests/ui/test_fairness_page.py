@@ -130,3 +130,30 @@ def test_model_deep_link(loupe_home, tmp_path):
     assert not at.error
     assert at.radio[0].value == "test"
     assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
+
+
+def test_rarely_changed_settings_are_folded_away_and_summarised(predictions):
+    at = open_page(
+        {
+            "predictions": str(predictions),
+            "label": "y",
+            "score": "p",
+            "sensitive": "sex",
+            "thresholds": "0.3,0.5",
+            "bootstrap": "100",
+            "seed": "7",
+            "min_slice": "40",
+            "missing": "group",
+        }
+    )
+    assert not at.exception and not at.error
+    settings = at.expander[0]
+    assert settings.label == "Thresholds, bootstrap and slice settings"
+    assert [w.value for w in settings.text_input] == ["0.3,0.5"]
+    assert [w.value for w in settings.number_input] == [100, 7, 40]
+    assert settings.radio[0].value == "group"
+    assert at.caption[1].value == (
+        "Thresholds 0.3, 0.5 · 100 bootstrap resamples (seed 7) · slices under 40 rows not reported · "
+        "missing sensitive values: group"
+    )
+    assert [w.label for w in at.multiselect] == ["Sensitive columns", "Intersections", "Metrics"]

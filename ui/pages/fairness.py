@@ -10,10 +10,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from analysis.fairness import METRIC_KEYS
 from ui.cached_fairness import load_result
 from ui.explain_panels import show_slice_why_panel
-from ui.fairness_controls import choose_input, choose_slicing, chosen_metrics, set_url, url_float
+from ui.fairness_controls import choose_input, choose_slicing, choose_view, chosen_metrics
 from ui.shared import call_or_error, user_errors
 from visualizers.fairness import plot_metric_bars
 
@@ -26,22 +25,8 @@ with user_errors():
     settings |= choose_slicing(columns, source)
 result = call_or_error(lambda: load_result(settings))
 
-baselines = ["overall", *dict.fromkeys(s.label.replace(", ", ",") for s in result.slices if len(s.group) == 1)]
-baseline = settings["baseline"]
-chosen_baseline = st.selectbox("Baseline", baselines, index=baselines.index(baseline) if baseline in baselines else 0)
-metrics = st.multiselect("Metrics", list(METRIC_KEYS), default=metrics_in_link)
-shown_threshold = result.thresholds[0]
-if result.thresholds[0] is not None:
-    nearest_half = min(result.thresholds, key=lambda t: abs(t - 0.5))
-    wanted_threshold = call_or_error(lambda: url_float("threshold", nearest_half))
-    shown_threshold = st.select_slider(
-        "Threshold",
-        options=list(result.thresholds),
-        value=wanted_threshold if wanted_threshold in result.thresholds else nearest_half,
-    )
-set_url(baseline=chosen_baseline, metrics=metrics, threshold=None if shown_threshold is None else str(shown_threshold))
-if chosen_baseline != baseline:
-    st.rerun()
+with user_errors():
+    metrics, shown_threshold = choose_view(result, settings["baseline"], metrics_in_link)
 
 for metric in metrics:
     st.plotly_chart(plot_metric_bars(result, metric=metric, threshold=shown_threshold), key=f"bars-{metric}")
