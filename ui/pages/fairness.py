@@ -3,6 +3,7 @@
 Every choice lives in the URL (``?model=credit-mlp&sensitive=sex,age_band&intersections=sex*age_band
 &thresholds=0.3,0.5,0.7&threshold=0.5&baseline=overall&metrics=tpr,fpr``), so a link reproduces the view;
 ``?predictions=/path/preds.csv&label=y&score=p`` analyses a predictions table on the server instead.
+The "why" panel at the bottom keeps its comparison in ``?why_column=&why_group=&why_vs=``.
 """
 
 import json
