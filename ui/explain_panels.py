@@ -102,7 +102,6 @@ def show_slice_why_panel(settings: Mapping[str, Any]) -> None:
         with user_errors():
             result = explain_with_progress(explanation, "Explaining both groups…")
     comparison = comparison_from_attributions(spec, result, rows_a)
-    st.markdown(f"**{column}={group_a} vs {group_b}**")
     st.plotly_chart(plot_slice_difference(comparison), width="stretch")
     st.caption(
         f"Mean output: {group_a} {comparison.mean_output_a:.3f}, {group_b} {comparison.mean_output_b:.3f}. "
