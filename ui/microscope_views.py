@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from analysis.featurevis import ObjectiveKind, RenderSpec, cached_targets, load_cached_rendering
+from analysis.featurevis import ObjectiveKind, RenderSpec, UnitRendering, cached_targets, load_cached_rendering
 from analysis.unit_links import VIEWS, UnitLink
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
@@ -133,24 +133,37 @@ def show_unit_header(link: UnitLink) -> None:
     st.code(pinned, language=None)
 
 
-def show_visualization(link: UnitLink) -> None:
-    """The unit's feature visualization: from the cache, or rendered now with progress."""
+def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering | None]:
+    """The technique picker, the page's spec and its cached rendering (None if not rendered yet).
+
+    Cheap (no TensorFlow), so the page can show a cached image before the dataset examples load.
+    The spec is None for models without an image input (nothing to visualize).
+    """
     if not has_image_input(link):
-        return
+        return None, None
     view = st.segmented_control("Technique", VIEWS, default=link.view, key="view-picker")
     if view and view != link.view:
         st.query_params["view"] = view
         st.rerun()
-    with user_errors():
+    with user_errors():  # shows a bad spec and stops the page
         spec = render_spec(link, link.unit)
         rendering = load_cached_rendering(spec)
-    if rendering is None:
-        bar = st.progress(0.0, text="Not rendered yet: rendering now (the link opens instantly afterwards)…")
-        from analysis.featurevis import render_units
+    return spec, rendering
 
-        with user_errors():
-            (rendering,) = render_units(spec, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-        bar.empty()
+
+def render_now(spec: RenderSpec) -> UnitRendering:
+    """Render a missing unit on demand, with a progress bar (the link opens instantly afterwards)."""
+    from analysis.featurevis import render_units
+
+    bar = st.progress(0.0, text="Not rendered yet: rendering now (the link opens instantly afterwards)…")
+    with user_errors():
+        (rendering,) = render_units(spec, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    bar.empty()
+    return rendering
+
+
+def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -> None:
+    """The image(s), the rendering's notes and the PNG/JSON downloads."""
     caption = (
         f"{spec.objective.value} objective, {spec.steps} steps, seed {spec.seed}; "
         f"objective value {rendering.activation:.3f}"

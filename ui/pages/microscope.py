@@ -3,7 +3,15 @@
 import streamlit as st
 
 from analysis.unit_links import BadLinkError, resolve_unit_link
-from ui.microscope_views import PAGE, show_layer, show_model, show_unit_header, show_visualization
+from ui.microscope_views import (
+    PAGE,
+    pick_visualization,
+    render_now,
+    show_layer,
+    show_model,
+    show_rendering,
+    show_unit_header,
+)
 from ui.shared import get_registry
 
 registry = get_registry()
@@ -36,11 +44,18 @@ elif link.unit is None:
 else:
     show_unit_header(link)
     visualization, examples = st.columns([1, 1])
+    # A cached image shows at once; the dataset examples (which may load the data set) come next,
+    # and a unit not rendered yet is rendered last, with its examples already on screen.
+    with visualization:
+        st.subheader("Feature visualization")
+        spec, rendering = pick_visualization(link)
+        if rendering is not None:
+            show_rendering(link, spec, rendering)
     with examples:
         st.subheader("Dataset examples")
         from ui.unit_examples import show_unit_examples
 
         show_unit_examples(link)
-    with visualization:
-        st.subheader("Feature visualization")
-        show_visualization(link)
+    if spec is not None and rendering is None:
+        with visualization:
+            show_rendering(link, spec, render_now(spec))
