@@ -6,6 +6,7 @@ import json
 
 import streamlit as st
 
+from analysis.errors import AnalysisInputError
 from analysis.featurevis import ObjectiveKind, RenderSpec, UnitRendering, cached_targets, load_cached_rendering
 from analysis.unit_links import VIEWS, UnitLink
 from ui.layer_jobs import layer_job, start_layer_job
@@ -145,10 +146,12 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
     if view and view != link.view:
         st.query_params["view"] = view
         st.rerun()
-    with user_errors():  # shows a bad spec and stops the page
+    try:
         spec = render_spec(link, link.unit)
-        rendering = load_cached_rendering(spec)
-    return spec, rendering
+        return spec, load_cached_rendering(spec)
+    except AnalysisInputError as error:  # e.g. a view this layer cannot show: the examples still follow
+        st.error(str(error), icon=":material/error:")
+        return None, None
 
 
 def render_now(spec: RenderSpec) -> UnitRendering:

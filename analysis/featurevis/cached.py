@@ -4,7 +4,9 @@ Nothing here imports TensorFlow: a page that only shows cached renderings uses
 :func:`load_cached_rendering` / :func:`cached_targets` and never loads the model.
 
 Each rendering is two entries of the result store, keyed by
-``make_key(revision=<model sha256>, analysis="featurevis", params=spec.identity(unit), code_version=CODE_VERSION)``:
+``make_key(revision=<model sha256>, analysis="featurevis", params=ResolvedRender.identity(unit),
+code_version=CODE_VERSION)`` (the spec's identity plus the image size and, for restartable kinds,
+the linked data set's hash):
 ``<key>/image`` (PNG codec) and ``<key>/meta`` (JSON codec). The metadata is written
 last, so a rendering is visible only when both are complete.
 """

@@ -93,7 +93,7 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | None],
-                  report: Callable[[int, int], None] | None,
+                  report: Callable[..., None] | None,
                   example_starts: Callable[[list[int]], ExampleStarts] | None = None) -> list[UnitRendering]:
     from analysis.featurevis.param import initial_spectrum
     from analysis.featurevis.transforms import draw_transforms
@@ -115,11 +115,13 @@ def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | 
     images, values = result.images, result.values
     base_notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
     notes: list[tuple[str, ...]] = [base_notes] * len(targets)
-    dead = [i for i, value in enumerate(values) if value <= 0.0] if spec.restarts_dead_units else []
+    # Exactly 0: the unit never fired on the final image (a negative value is a live linear unit).
+    dead = [i for i, value in enumerate(values) if value == 0.0] if spec.restarts_dead_units else []
     if dead and example_starts is not None:
         images, values = images.copy(), values.copy()
+        restart_report = None if report is None else (lambda step, steps: report(step, steps, restarting=len(dead)))
         restarted = _restart_from_examples(optimizer, example_starts, dead, units=units, transforms=transforms,
-                                           spec=spec, images=images, values=values)
+                                           spec=spec, images=images, values=values, report=restart_report)
         for index, note in restarted.items():
             notes[index] = (*base_notes, note)
     seconds = time.perf_counter() - started
@@ -146,7 +148,7 @@ class ExampleStarts:
 
 def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]], ExampleStarts], dead: list[int], *,
                            units: list[int], transforms: list[np.ndarray], spec: RenderSpec, images: np.ndarray,
-                           values: np.ndarray) -> dict[int, str]:
+                           values: np.ndarray, report: Callable[[int, int], None] | None = None) -> dict[int, str]:
     """Optimise the ``dead`` items again from their strongest dataset examples (in place); their notes.
 
     The batch is padded to the optimizer's size with copies of the first dead item, so the
@@ -165,6 +167,7 @@ def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]],
     again = optimizer.run(
         initial_spectrum=spectra, transforms=np.stack([transforms[i] for i in order], axis=1),
         units=np.asarray([units[i] for i in order], dtype=np.int32), warm_start_steps=spec.warm_start_steps,
+        progress=report,
     )
     notes = {}
     for position, index in enumerate(dead):
@@ -196,8 +199,9 @@ def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore
             DatasetExamplesSpec(model_id=spec.model_id, layer=spec.layer, revision=resolved.revision.revision),
             model=model, store=store, registry=registry,
         )
-        ranking = Ranking.MAX if spec.objective is ObjectiveKind.NEURON else Ranking.MEAN
-        rows = [int(examples.arrays[f"top_{ranking.value}_index"][u, 0]) for u in units]
+        if resolved.restart_dataset is None or examples.dataset_sha256 != resolved.restart_dataset.sha256:
+            raise AnalysisInputError("the linked data set changed while rendering; render again")
+        rows = [int(examples.arrays["top_mean_index"][u, 0]) for u in units]
         low, high = resolved.input_range
         inputs = np.asarray(load_example_inputs(examples, rows), dtype=np.float32)
         pictures = (inputs - low) / (high - low)
@@ -206,7 +210,7 @@ def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore
 
             pictures = tf.image.resize(pictures, resolved.image_hw).numpy()
         return ExampleStarts(images=pictures, rows=tuple(rows),
-                             values=tuple(examples.strongest(u, ranking) for u in units))
+                             values=tuple(examples.strongest(u, Ranking.MEAN) for u in units))
 
     return starts
 
@@ -256,10 +260,12 @@ def render_units(spec: RenderSpec, *, model: Any = None, progress: Progress | No
 
                 model = load_revision(resolved.revision)
 
-            def report(step: int, steps: int, number: int = number, todo: list = todo) -> None:
+            def report(step: int, steps: int, restarting: int = 0, number: int = number, todo: list = todo) -> None:
                 if progress is not None:
-                    done = number * spec.steps + step
-                    message = f"batch {number + 1}/{len(batches)} ({len(todo)} units): step {step}/{steps}"
+                    # A restart of dead units runs after the batch's steps; the bar waits at the batch's end.
+                    done = number * spec.steps + (spec.steps if restarting else step)
+                    phase = f"restarting {restarting} dead unit(s) from dataset examples, " if restarting else ""
+                    message = f"batch {number + 1}/{len(batches)} ({len(todo)} units): {phase}step {step}/{steps}"
                     progress(done / total_steps, message)
 
             starts = _example_starts_for(resolved, model, store, registry) if resolved.restart_dataset else None

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.errors import AnalysisInputError, describe_choices
 
 # Bump whenever a change alters rendered pixels or values: it is part of every cache key.
-CODE_VERSION = "featurevis-2"
+CODE_VERSION = "featurevis-3"
 
 DEFAULT_STEPS = 512
 DEFAULT_BATCH = 32
@@ -85,10 +85,10 @@ class RenderSpec:
     ``image_size`` is the side of the optimised image in pixels (None: the model's input size).
     ``batch`` is how many images are optimised together; it does not change results (each
     item's randomness comes from ``(seed, unit, image index)``), only speed.
-    ``restart_dead_units``: for the ``channel`` and ``neuron`` kinds, a unit that lucid's recipe
-    leaves at exactly 0 (it never fires on the optimised image: a dead or nearly dead unit, for
-    which lucid's 16-step warm start was not enough) is optimised again, with the same steps and
-    transforms, starting from its strongest example in the model's linked data set; the
+    ``restart_dead_units``: for the ``channel`` kind, a unit that lucid's recipe leaves at exactly
+    0 (it never fires on the optimised image: a dead or nearly dead unit, for which lucid's
+    16-step warm start was not enough) is optimised again, with the same steps and transforms,
+    starting from its strongest example (by channel mean) in the model's linked data set; the
     rendering keeps whichever start ends higher and says so in its notes. No effect without a
     linked data set.
     """
@@ -162,7 +162,7 @@ class RenderSpec:
     @property
     def restarts_dead_units(self) -> bool:
         """Whether a unit left at 0 is optimised again from its strongest dataset example."""
-        return self.restart_dead_units and self.objective in (ObjectiveKind.CHANNEL, ObjectiveKind.NEURON)
+        return self.restart_dead_units and self.objective is ObjectiveKind.CHANNEL
 
     @property
     def images_per_unit(self) -> int:

@@ -67,3 +67,52 @@ def test_both_paths_compute_the_same_activations_and_live_gradients_and_leave_th
                                    _gradient(extractor, images, unit, warm=True), rtol=1e-4, atol=1e-7)
     assert model.get_layer("conv").activation.__name__ == "relu"  # the caller's layer was not rewired
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+
+
+def test_redirected_gradient_matches_lucids_formula_item_by_item():
+    """Lucid's redirected_relu_grad: an item whose ReLU gradient is all zero gets min(upstream, 0) at x < 0."""
+    import tensorflow as tf
+
+    from analysis.featurevis.extractor import redirectable_relu
+
+    x = tf.constant([[1.0, -2.0, -1.0, 0.5], [-1.0, -3.0, -0.5, -2.0], [-1.0, 2.0, -1.0, -1.0]])
+    upstream = tf.constant([[0.3, 0.7, -0.2, 0.1], [0.4, -0.6, -0.1, 0.2], [0.5, 0.0, -0.3, 0.2]])
+    redirect = tf.Variable(True)
+    relu = redirectable_relu(redirect)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = relu(x)
+    got = tape.gradient(out, x, output_gradients=upstream).numpy()
+    xs, g = x.numpy(), upstream.numpy()
+    relu_grad = np.where(xs < 0, 0.0, g)
+    blocked = ~np.any(relu_grad != 0, axis=1, keepdims=True)  # items 1 and 2 (item 2's live unit has g = 0)
+    expected = np.where(blocked, np.where((xs < 0) & (g > 0), 0.0, g), relu_grad)
+    np.testing.assert_allclose(got, expected)
+    assert blocked[:, 0].tolist() == [False, True, True]
+    redirect.assign(False)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = relu(x)
+    np.testing.assert_allclose(tape.gradient(out, x, output_gradients=upstream).numpy(), relu_grad)
+
+
+@pytest.mark.parametrize("warm_start_steps", [0, 4])
+def test_the_optimizer_takes_warm_start_steps_through_the_redirected_path(warm_start_steps):
+    """A unit dead everywhere: without the warm start its image never moves; with it, it does."""
+    from analysis.featurevis.extractor import build_extractor
+    from analysis.featurevis.objectives import channel
+    from analysis.featurevis.optimize import BatchOptimizer
+    from analysis.featurevis.param import initial_batch_spectrum
+    from analysis.featurevis.transforms import draw_transforms
+
+    model, _ = _dead_unit_model()
+    optimizer = BatchOptimizer(extractor=build_extractor(model, ["conv"]), objective=channel("conv"), batch=1,
+                               image_hw=(8, 8), canvas_hw=(8, 8), channels=3, input_range=(0.0, 1.0),
+                               learning_rate=0.05)
+    rng = np.random.default_rng(0)
+    start = initial_batch_spectrum([rng], 8, 8)
+    result = optimizer.run(initial_spectrum=start, transforms=draw_transforms(rng, 8, (8, 8), (8, 8))[:, None],
+                           units=np.array([2], dtype=np.int32), warm_start_steps=warm_start_steps)
+    moved = float(np.abs(optimizer.spectrum.numpy() - start).max())
+    assert result.values[0] == 0.0  # still dead on the final image either way
+    assert (moved > 0.0) == (warm_start_steps > 0)

@@ -78,3 +78,19 @@ def test_cli_reports_the_restart_in_notes_and_can_turn_it_off(loupe_home, tmp_pa
     assert main([*args, "--no-restart-dead-units"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)["units"]
     assert entry["notes"] == [] and entry["cached"] is False  # another rendering, under another key
+
+
+def test_only_the_channel_kind_restarts(loupe_home, tmp_path):
+    register_red_detector(tmp_path, with_data=True)
+    (neuron,) = render_units(_spec(units=(RED_UNIT,), objective="neuron"))
+    assert neuron.activation == 0.0 and neuron.notes == ()
+    assert "restart_dead_units_from" not in neuron.parameters
+
+
+def test_progress_names_the_restart_phase(loupe_home, tmp_path):
+    register_red_detector(tmp_path, with_data=True)
+    messages: list[tuple[float, str]] = []
+    render_units(_spec(), progress=lambda fraction, message: messages.append((fraction, message)))
+    restart = [(f, m) for f, m in messages if "restarting 1 dead unit(s) from dataset examples" in m]
+    assert restart and all(f == 1.0 for f, _ in restart)  # the bar waits at the batch's end
+    assert messages[-1] == (1.0, "done")

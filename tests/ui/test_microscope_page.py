@@ -97,3 +97,17 @@ def test_unit_page_says_when_a_dead_unit_was_restarted_from_a_dataset_example(lo
     assert not at.exception, at.exception
     notes = [box.value for box in at.info if "strongest dataset example" in box.value]
     assert notes and "dataset row 7" in notes[0] and notes[0].startswith("Lucid's random start left this unit at 0")
+
+
+def test_a_view_the_layer_cannot_show_is_an_error_but_the_examples_still_show(loupe_home, tiny_cnn_path,
+                                                                                tiny_dataset_path):
+    from analysis.datasets import DatasetRole
+
+    ModelRegistry().register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
+    at = open_microscope(model="tiny", layer="logits", unit="0", view="neuron")
+    assert not at.exception, at.exception
+    assert any("objective 'neuron' needs a layer with [height, width, channels] outputs" in e.value for e in at.error)
+    assert [h.value for h in at.subheader] == ["Feature visualization", "Dataset examples"]
+    assert len(at.get("plotly_chart")) == 1  # the activation histogram
