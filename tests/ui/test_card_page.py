@@ -17,18 +17,13 @@ from tests.analysis.model_card_support import (  # noqa: F401
     full_fields,
     save_records,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import open_app_page
 
-APP = str(PROJECT_ROOT / "app.py")
 PAGE = "ui/pages/card.py"
 
 
 def open_card_page(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(PAGE)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page(PAGE, params)
 
 
 def text_box(at: AppTest, label: str):

@@ -7,9 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.analysis.test_fairness_metrics import make_table
-from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import open_app_page
 
-APP = str(PROJECT_ROOT / "app.py")
 PAGE = "ui/pages/fairness.py"
 
 
@@ -21,11 +20,7 @@ def predictions(loupe_home, tmp_path):
 
 
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page(PAGE)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page(PAGE, params)
 
 
 def test_predictions_deep_link_reproduces_the_view(predictions):

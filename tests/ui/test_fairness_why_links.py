@@ -16,9 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.analysis.explain_support import register, tabular_arrays
 from tests.analysis.test_fairness_metrics import make_table
-from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import open_app_page
 
-APP = str(PROJECT_ROOT / "app.py")
 PAGE = "ui/pages/fairness.py"
 LINK = {"model": "people", "sensitive": "sex,group", "bootstrap": "20", "min_slice": "5"}
 WHY = ("why_column", "why_group", "why_vs")
@@ -52,11 +51,7 @@ def home(shared_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page(PAGE)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page(PAGE, params)
 
 
 def why_choices(at: AppTest) -> tuple[str, str, str]:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_ROOT
 from tests.hostile_home import build_hostile_home
+from tests.ui.app_support import open_app_page
 
-APP = str(PROJECT_ROOT / "app.py")
 MODELS = "'bare', 'credit', 'saved' or 'tiny'"
 
 
@@ -38,11 +37,7 @@ def home(shared_home, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
 
 
 def open_page(page: str, params: dict[str, str | list[str]]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(f"ui/pages/{page}.py")
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page(f"ui/pages/{page}.py", params)
 
 
 # (page, query parameters with {R} for the fixture folder and {FR} for the fairness record id, exact error)

@@ -11,17 +11,11 @@ from analysis.datasets import DatasetRole
 from analysis.featurevis import RenderSpec, render_units
 from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.analysis.graphdef_support import SIZE, write_tiny_graphdef
-from tests.conftest import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "app.py")
+from tests.ui.app_support import open_app_page
 
 
 def open_microscope(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("ui/pages/microscope.py")
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page("ui/pages/microscope.py", params)
 
 
 @pytest.fixture

@@ -6,17 +6,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.registry import ModelRegistry, RegisterModelSpec
-from tests.conftest import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "app.py")
+from tests.ui.app_support import open_app_page
 
 
 def open_microscope(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("ui/pages/microscope.py")
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page("ui/pages/microscope.py", params)
 
 
 @pytest.fixture

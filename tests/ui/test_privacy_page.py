@@ -11,18 +11,13 @@ from analysis.privacy import MembershipAuditSpec, SlicingOptions, run_membership
 from analysis.records import RecordStore
 from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.analysis.privacy_support import leaky_source
-from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import open_app_page
 
-APP = str(PROJECT_ROOT / "app.py")
 PAGE = "ui/pages/privacy.py"
 
 
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240).run()
-    at.switch_page(PAGE)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_app_page(PAGE, params, timeout=240)
 
 
 @pytest.fixture
