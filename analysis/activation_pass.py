@@ -60,9 +60,17 @@ def _histograms(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(counts, dtype=np.int64), np.asarray(edges, dtype=np.float64)
 
 
-def run_activation_pass(model: Any, layer: str, x: np.ndarray, indices: np.ndarray, *, k: int, bins: int,
-                        batch_size: int = 128, progress: Callable[[float, str], None] | None = None
-                        ) -> dict[str, np.ndarray]:
+def run_activation_pass(
+    model: Any,
+    layer: str,
+    x: np.ndarray,
+    indices: np.ndarray,
+    *,
+    k: int,
+    bins: int,
+    batch_size: int = 128,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Statistics of ``layer`` over ``x[indices]``; the arrays of a ``DatasetExamplesResult``."""
     import keras
     import tensorflow as tf

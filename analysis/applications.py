@@ -49,14 +49,20 @@ class Application:
     default_size: int = 224
 
 
-_TF, _TORCH, _CAFFE, _BUILT_IN = (PreprocessingMode.TF, PreprocessingMode.TORCH, PreprocessingMode.CAFFE,
-                                  PreprocessingMode.BUILT_IN)
+_TF, _TORCH, _CAFFE, _BUILT_IN = (
+    PreprocessingMode.TF,
+    PreprocessingMode.TORCH,
+    PreprocessingMode.CAFFE,
+    PreprocessingMode.BUILT_IN,
+)
 # Modes from each keras.applications module's preprocess_input (Keras 3.15).
 APPLICATIONS: Mapping[str, Application] = {
     **{f"ConvNeXt{size}": Application(_BUILT_IN) for size in ("Tiny", "Small", "Base", "Large", "XLarge")},
     **{f"DenseNet{depth}": Application(_TORCH) for depth in (121, 169, 201)},
-    **{f"EfficientNetB{i}": Application(_BUILT_IN, size)
-       for i, size in enumerate((224, 240, 260, 300, 380, 456, 528, 600))},
+    **{
+        f"EfficientNetB{i}": Application(_BUILT_IN, size)
+        for i, size in enumerate((224, 240, 260, 300, 380, 456, 528, 600))
+    },
     **{f"EfficientNetV2B{i}": Application(_BUILT_IN, size) for i, size in enumerate((224, 240, 260, 300))},
     "EfficientNetV2S": Application(_BUILT_IN, 384),
     "EfficientNetV2M": Application(_BUILT_IN, 480),
@@ -101,8 +107,9 @@ class AddApplicationSpec:
                 f"{describe_choices(sorted(APPLICATIONS), limit=len(APPLICATIONS))}"
             )
         size = self.input_size
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
-                                 or not MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE):
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, int) or not MIN_INPUT_SIZE <= size <= MAX_INPUT_SIZE
+        ):
             raise AnalysisInputError(
                 f"input size {size!r} must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE} pixels"
             )
@@ -170,8 +177,11 @@ def _weights_path(spec: AddApplicationSpec) -> Path:
     if spec.weights is None and cached.is_file():
         return cached
     shown = str(Path(spec.weights)) if spec.weights is not None else None
-    start = (f"weights file {shown!r} does not exist" if shown
-             else f"no weights file given and none in Keras's cache ({str(cached)!r})")
+    start = (
+        f"weights file {shown!r} does not exist"
+        if shown
+        else f"no weights file given and none in Keras's cache ({str(cached)!r})"
+    )
     raise AnalysisInputError(
         f"{start}: Loupe never downloads weights. Provide {file_name!r} (the ImageNet weights of "
         f"keras.applications.{spec.name}, which Keras would cache as ~/.keras/models/{file_name}) "

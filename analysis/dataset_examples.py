@@ -56,8 +56,11 @@ class DatasetExamplesSpec:
     batch_size: int = 128
 
     def __post_init__(self) -> None:
-        for name, value, low, high in (("k", self.k, 1, 100), ("bins", self.bins, 2, 1000),
-                                       ("batch_size", self.batch_size, 1, 4096)):
+        for name, value, low, high in (
+            ("k", self.k, 1, 100),
+            ("bins", self.bins, 2, 1000),
+            ("batch_size", self.batch_size, 1, 4096),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise AnalysisInputError(f"{name} {value!r} must be an integer from {low} to {high}")
         if self.split is not None and self.split not in SPLITS:
@@ -86,8 +89,10 @@ class UnitExamples:
 
         return {
             "unit": self.unit,
-            "top_mean": pairs(self.top_mean), "bottom_mean": pairs(self.bottom_mean),
-            "top_max": pairs(self.top_max), "bottom_max": pairs(self.bottom_max),
+            "top_mean": pairs(self.top_mean),
+            "bottom_mean": pairs(self.bottom_mean),
+            "top_max": pairs(self.top_max),
+            "bottom_max": pairs(self.bottom_max),
             "hist_mean": {"counts": list(self.hist_mean[0]), "edges": list(self.hist_mean[1])},
             "hist_max": {"counts": list(self.hist_max[0]), "edges": list(self.hist_max[1])},
         }
@@ -140,8 +145,11 @@ class DatasetExamplesResult:
             return tuple(zip(a[f"{name}_index"][unit].tolist(), a[f"{name}_value"][unit].tolist(), strict=True))
 
         return UnitExamples(
-            unit=int(unit), top_mean=ranked("top_mean"), bottom_mean=ranked("bottom_mean"),
-            top_max=ranked("top_max"), bottom_max=ranked("bottom_max"),
+            unit=int(unit),
+            top_mean=ranked("top_mean"),
+            bottom_mean=ranked("bottom_mean"),
+            top_max=ranked("top_max"),
+            bottom_max=ranked("bottom_max"),
             hist_mean=(tuple(a["hist_mean_counts"][unit].tolist()), tuple(a["hist_mean_edges"][unit].tolist())),
             hist_max=(tuple(a["hist_max_counts"][unit].tolist()), tuple(a["hist_max_edges"][unit].tolist())),
             top_mean_maps=a["top_mean_maps"][unit].astype(np.float32),
@@ -153,26 +161,41 @@ class DatasetExamplesResult:
         import pandas as pd
 
         a = self.arrays
-        return pd.DataFrame({
-            "unit": np.arange(self.units),
-            "top_mean": a["top_mean_value"][:, 0], "bottom_mean": a["bottom_mean_value"][:, 0],
-            "top_max": a["top_max_value"][:, 0], "bottom_max": a["bottom_max_value"][:, 0],
-            "top_mean_index": a["top_mean_index"][:, 0], "top_max_index": a["top_max_index"][:, 0],
-        })
+        return pd.DataFrame(
+            {
+                "unit": np.arange(self.units),
+                "top_mean": a["top_mean_value"][:, 0],
+                "bottom_mean": a["bottom_mean_value"][:, 0],
+                "top_max": a["top_max_value"][:, 0],
+                "bottom_max": a["bottom_max_value"][:, 0],
+                "top_mean_index": a["top_mean_index"][:, 0],
+                "top_max_index": a["top_max_index"][:, 0],
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (no maps): metadata and every unit's ranked examples and histograms."""
         return {
-            "model": self.model_id, "revision": self.revision, "layer": self.layer,
-            "dataset": {"path": self.dataset_path, "sha256": self.dataset_sha256, "split": self.split,
-                        "n_examples": self.n_examples},
-            "k": self.k, "spatial": self.spatial, "cached": self.cached,
+            "model": self.model_id,
+            "revision": self.revision,
+            "layer": self.layer,
+            "dataset": {
+                "path": self.dataset_path,
+                "sha256": self.dataset_sha256,
+                "split": self.split,
+                "n_examples": self.n_examples,
+            },
+            "k": self.k,
+            "spatial": self.spatial,
+            "cached": self.cached,
             "units": [self.unit(u).to_dict() for u in range(self.units)],
         }
 
     def to_npz(self) -> dict[str, np.ndarray]:
-        meta = {k: getattr(self, k) for k in ("model_id", "revision", "layer", "dataset_path", "dataset_sha256",
-                                               "split", "n_examples", "k")}
+        meta = {
+            k: getattr(self, k)
+            for k in ("model_id", "revision", "layer", "dataset_path", "dataset_sha256", "split", "n_examples", "k")
+        }
         return {**self.arrays, "meta_json": np.array(json.dumps(meta))}
 
     @classmethod
@@ -189,10 +212,16 @@ class _Resolved:
     dataset: DatasetInfo
 
     def key(self) -> str:
-        params = {"layer": self.layer.name, "k": self.spec.k, "bins": self.spec.bins, "split": self.spec.split,
-                  "dataset_sha256": self.dataset.sha256}
-        return make_key(revision=self.revision.revision, analysis=ANALYSIS_NAME, params=params,
-                        code_version=CODE_VERSION)
+        params = {
+            "layer": self.layer.name,
+            "k": self.spec.k,
+            "bins": self.spec.bins,
+            "split": self.spec.split,
+            "dataset_sha256": self.dataset.sha256,
+        }
+        return make_key(
+            revision=self.revision.revision, analysis=ANALYSIS_NAME, params=params, code_version=CODE_VERSION
+        )
 
 
 def _resolve(spec: DatasetExamplesSpec, registry: ModelRegistry | None) -> _Resolved:
@@ -221,8 +250,9 @@ def _open(store: ResultStore | None) -> ResultStore:
     return open_result_store()
 
 
-def load_cached_dataset_examples(spec: DatasetExamplesSpec, *, store: ResultStore | None = None,
-                                 registry: ModelRegistry | None = None) -> DatasetExamplesResult | None:
+def load_cached_dataset_examples(
+    spec: DatasetExamplesSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> DatasetExamplesResult | None:
     """The cached result for ``spec``, or None; never imports TensorFlow."""
     arrays = _open(store).get(_resolve(spec, registry).key(), NPZ)
     return None if arrays is None else DatasetExamplesResult.from_npz(arrays, cached=True)
@@ -234,9 +264,14 @@ def load_example_inputs(result: DatasetExamplesResult, indices: Any) -> np.ndarr
     return x[np.asarray(indices, dtype=np.int64)]
 
 
-def compute_dataset_examples(spec: DatasetExamplesSpec, *, model: Any = None, progress: Progress | None = None,
-                             store: ResultStore | None = None,
-                             registry: ModelRegistry | None = None) -> DatasetExamplesResult:
+def compute_dataset_examples(
+    spec: DatasetExamplesSpec,
+    *,
+    model: Any = None,
+    progress: Progress | None = None,
+    store: ResultStore | None = None,
+    registry: ModelRegistry | None = None,
+) -> DatasetExamplesResult:
     """The layer's dataset examples, from the cache or computed in one pass over the data."""
     resolved = _resolve(spec, registry)
     opened = _open(store)
@@ -256,12 +291,26 @@ def compute_dataset_examples(spec: DatasetExamplesSpec, *, model: Any = None, pr
             from analysis.model_loading import load_revision
 
             loaded = load_revision(resolved.revision)
-        stats = run_activation_pass(loaded, spec.layer, x, indices, k=min(spec.k, len(indices)), bins=spec.bins,
-                                    batch_size=spec.batch_size, progress=progress)
+        stats = run_activation_pass(
+            loaded,
+            spec.layer,
+            x,
+            indices,
+            k=min(spec.k, len(indices)),
+            bins=spec.bins,
+            batch_size=spec.batch_size,
+            progress=progress,
+        )
         result = DatasetExamplesResult(
-            model_id=spec.model_id, revision=resolved.revision.revision, layer=spec.layer,
-            dataset_path=resolved.dataset.path, dataset_sha256=resolved.dataset.sha256, split=spec.split,
-            n_examples=len(indices), k=min(spec.k, len(indices)), arrays=stats,
+            model_id=spec.model_id,
+            revision=resolved.revision.revision,
+            layer=spec.layer,
+            dataset_path=resolved.dataset.path,
+            dataset_sha256=resolved.dataset.sha256,
+            split=spec.split,
+            n_examples=len(indices),
+            k=min(spec.k, len(indices)),
+            arrays=stats,
         )
         return result.to_npz()
 

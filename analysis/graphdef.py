@@ -75,9 +75,7 @@ def parse_graphdef(path: Path) -> Any:
 
     path = Path(path)
     if path.name == "saved_model.pb":
-        raise AnalysisInputError(
-            f"{str(path)!r} is the graph file of a TF SavedModel; register its folder instead"
-        )
+        raise AnalysisInputError(f"{str(path)!r} is the graph file of a TF SavedModel; register its folder instead")
     graph_def = tf.compat.v1.GraphDef()
     try:
         graph_def.ParseFromString(path.read_bytes())
@@ -120,8 +118,9 @@ class GraphDefModel:
     one variable per model, so optimisers sharing a model must not run their warm starts at once.
     """
 
-    def __init__(self, path: Path, graph_def: Any, *, input_name: str | None = None,
-                 input_size: int | None = None) -> None:
+    def __init__(
+        self, path: Path, graph_def: Any, *, input_name: str | None = None, input_size: int | None = None
+    ) -> None:
         import tensorflow as tf
 
         self.path = Path(path)
@@ -132,8 +131,9 @@ class GraphDefModel:
         dims = [d.size for d in node.attr["shape"].shape.dim] if node.attr["shape"].shape.dim else []
         self.channels = int(dims[3]) if len(dims) == 4 and dims[3] > 0 else 3
         known = int(dims[1]) if len(dims) == 4 and dims[1] > 0 and dims[1] == dims[2] else None
-        if input_size is not None and (isinstance(input_size, bool) or not isinstance(input_size, int)
-                                       or not 8 <= input_size <= 2048):
+        if input_size is not None and (
+            isinstance(input_size, bool) or not isinstance(input_size, int) or not 8 <= input_size <= 2048
+        ):
             raise AnalysisInputError(f"input size {input_size!r} must be an integer from 8 to 2048 pixels")
         self.input_size_source = "given" if input_size else ("placeholder" if known else "default")
         self.input_size = int(input_size or known or (LUCID_INPUT_SIZE if self.lucid_defaults else DEFAULT_INPUT_SIZE))
@@ -191,7 +191,7 @@ class GraphDefModel:
             tf.compat.v1.import_graph_def(self.graph_def, input_map={f"{self.input_name}:0": images}, name=_SCOPE)
         prefix = f"{_SCOPE}/"
         return {
-            op.name[len(prefix):]: tuple(op.outputs[0].shape.as_list()[1:]) if op.outputs[0].shape.rank else ()
+            op.name[len(prefix) :]: tuple(op.outputs[0].shape.as_list()[1:]) if op.outputs[0].shape.rank else ()
             for op in graph.get_operations()
             if op.name.startswith(prefix) and op.outputs
         }
@@ -205,8 +205,14 @@ class GraphDefModel:
             output = self._op(node.name).outputs[0]
             shape = shapes.get(node.name, ())
             if output.dtype.is_floating and output.shape.rank == 4 and len(shape) == 3 and shape[-1]:
-                layers.append(LayerInfo(name=node.name, kind=node.op,
-                                        output_shape=tuple(int(d or 0) for d in shape), units=int(shape[-1])))
+                layers.append(
+                    LayerInfo(
+                        name=node.name,
+                        kind=node.op,
+                        output_shape=tuple(int(d or 0) for d in shape),
+                        units=int(shape[-1]),
+                    )
+                )
         return tuple(layers)
 
     def _choose_output(self) -> str:
@@ -215,8 +221,14 @@ class GraphDefModel:
         if softmax:
             return softmax[-1]
         consumed = {i.split(":")[0].lstrip("^") for n in nodes for i in n.input}
-        sinks = [n.name for n in nodes if n.name not in consumed and n.op not in ("NoOp", "Const")
-                 and self._op(n.name).outputs and self._op(n.name).outputs[0].dtype.is_floating]
+        sinks = [
+            n.name
+            for n in nodes
+            if n.name not in consumed
+            and n.op not in ("NoOp", "Const")
+            and self._op(n.name).outputs
+            and self._op(n.name).outputs[0].dtype.is_floating
+        ]
         if not sinks:
             raise AnalysisInputError(f"GraphDef {str(self.path)!r} has no float output op")
         return sinks[-1]
@@ -238,8 +250,7 @@ class GraphDefModel:
     def predict(self, x: np.ndarray, *, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
         """The model output for ``x`` ``[n, h, w, c]`` in the model's input range, in batches."""
         forward = self.layer_outputs([self.output_name])
-        parts = [forward(x[i : i + batch_size])[self.output_name].numpy()
-                 for i in range(0, len(x), batch_size)]
+        parts = [forward(x[i : i + batch_size])[self.output_name].numpy() for i in range(0, len(x), batch_size)]
         return np.concatenate(parts)
 
     # -- describing -----------------------------------------------------------------------
@@ -276,10 +287,15 @@ class GraphDefModel:
         if self.input_size_source == "default":
             notes.append(f"input size {self.input_size} assumed (the graph accepts any size; set it with --input-size)")
         return ModelSummary(
-            format=ModelFormat.GRAPHDEF, input_shape=(self.input_size, self.input_size, self.channels),
-            input_range=(float(low_high[0]), float(low_high[1])), input_range_source=source,
-            output_shape=tuple(int(d) if d else None for d in shape), output_kind=kind,
-            parameter_count=self.parameter_count(), layers=self.layers, notes=tuple(notes),
+            format=ModelFormat.GRAPHDEF,
+            input_shape=(self.input_size, self.input_size, self.channels),
+            input_range=(float(low_high[0]), float(low_high[1])),
+            input_range_source=source,
+            output_shape=tuple(int(d) if d else None for d in shape),
+            output_kind=kind,
+            parameter_count=self.parameter_count(),
+            layers=self.layers,
+            notes=tuple(notes),
             input_name=self.input_name,
         )
 

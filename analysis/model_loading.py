@@ -29,8 +29,9 @@ _NO_UNITS = {
 }
 
 
-def load_keras_model(path: Path, *, trust_model_code: bool = False, input_name: str | None = None,
-                     input_size: int | None = None) -> Any:
+def load_keras_model(
+    path: Path, *, trust_model_code: bool = False, input_name: str | None = None, input_size: int | None = None
+) -> Any:
     """A ``keras.Model`` for ``path``; every failure is an AnalysisInputError naming the file.
 
     A frozen GraphDef ``.pb`` gives an :class:`analysis.graphdef.GraphDefModel` instead;
@@ -183,5 +184,6 @@ def load_revision(revision: Any, *, keras_needed_for: str | None = None) -> Any:
             "(.keras or .h5). GraphDef models can be browsed in the Microscope only."
         )
     check_revision_available(revision)
-    return load_keras_model(Path(revision.path), trust_model_code=revision.trusted,
-                            input_name=revision.summary.input_name)
+    return load_keras_model(
+        Path(revision.path), trust_model_code=revision.trusted, input_name=revision.summary.input_name
+    )

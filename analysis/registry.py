@@ -146,8 +146,9 @@ class ModelRegistry:
 
         path = Path(spec.path).expanduser().resolve()
         model_format = detect_format(path)
-        model = load_keras_model(path, trust_model_code=spec.trust_model_code, input_name=spec.input_name,
-                                 input_size=spec.input_size)
+        model = load_keras_model(
+            path, trust_model_code=spec.trust_model_code, input_name=spec.input_name, input_size=spec.input_size
+        )
         summary = describe_model(model, model_format)
         if spec.input_range is not None:
             summary = ModelSummary.from_dict(

@@ -49,5 +49,6 @@ def main() -> None:
             )
             print(f"{name:<24} {put:>13.6f} {hit:>10.6f} {keying:>10.6f}")
 
+
 if __name__ == "__main__":
     main()

@@ -39,23 +39,34 @@ def bench(model_id: str, target: str, count: int, label: str, explainer: str | N
     from analysis.registry import ModelRegistry
 
     model = load_revision(ModelRegistry().resolve(model_id))
-    warm, warm_seconds = timed(lambda: compute_attributions(
-        ExplanationSpec(model_id=model_id, examples=(count,), target=target, explainer=explainer), model=model))
+    warm, warm_seconds = timed(
+        lambda: compute_attributions(
+            ExplanationSpec(model_id=model_id, examples=(count,), target=target, explainer=explainer), model=model
+        )
+    )
     spec = ExplanationSpec(model_id=model_id, examples=tuple(range(count)), target=target, explainer=explainer)
     result, seconds = timed(lambda: compute_attributions(spec, model=model))
     again, cached_seconds = timed(lambda: compute_attributions(spec))
     assert again.cached and not result.cached and not warm.cached
     errors = np.abs(result.additivity_errors)
-    print(f"{label}: {result.explainer.value} explainer, target {result.target.label()}, "
-          f"background {result.background}, {result.parameters}")
-    print(f"  first request (1 example; builds and traces the target model, and the run's first imports shap): "
-          f"{warm_seconds:.2f} s")
+    print(
+        f"{label}: {result.explainer.value} explainer, target {result.target.label()}, "
+        f"background {result.background}, {result.parameters}"
+    )
+    print(
+        f"  first request (1 example; builds and traces the target model, and the run's first imports shap): "
+        f"{warm_seconds:.2f} s"
+    )
     print(f"  {count} examples: {seconds:.2f} s = {1000 * seconds / count:.1f} ms per example")
-    print(f"  same request from the result store: {1000 * cached_seconds:.1f} ms "
-          f"-> {seconds / cached_seconds:.0f}x faster")
+    print(
+        f"  same request from the result store: {1000 * cached_seconds:.1f} ms "
+        f"-> {seconds / cached_seconds:.0f}x faster"
+    )
     gaps = np.abs(result.outputs - result.expected_values)
-    print(f"  |additivity error|: median {np.median(errors):.2g}, max {errors.max():.2g}; relative to "
-          f"|output - expected value|: median {np.median(errors / np.maximum(gaps, 1e-12)):.2g}")
+    print(
+        f"  |additivity error|: median {np.median(errors):.2g}, max {errors.max():.2g}; relative to "
+        f"|output - expected value|: median {np.median(errors / np.maximum(gaps, 1e-12)):.2g}"
+    )
 
 
 def main() -> None:

@@ -57,9 +57,11 @@ def forward_flops(model, layer: str, batch: int, hw: tuple[int, int]) -> int:
     from tensorflow.python.profiler import model_analyzer, option_builder
 
     extractor = keras.Model(model.inputs, model.get_layer(layer).output)
-    graph = tf.function(lambda x: extractor(x, training=False)).get_concrete_function(
-        tf.TensorSpec([batch, *hw, 3], tf.float32)
-    ).graph
+    graph = (
+        tf.function(lambda x: extractor(x, training=False))
+        .get_concrete_function(tf.TensorSpec([batch, *hw, 3], tf.float32))
+        .graph
+    )
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return int(model_analyzer.profile(graph, options=options).total_float_ops)
@@ -75,8 +77,16 @@ def step_seconds(model, layer: str, batch: int, hw: tuple[int, int], repeats: in
     from analysis.featurevis.optimize import BatchOptimizer
     from analysis.featurevis.transforms import draw_transforms
 
-    optimizer = BatchOptimizer(extractor=build_extractor(model, [layer]), objective=channel(layer), batch=batch,
-                               image_hw=hw, canvas_hw=hw, channels=3, input_range=(0.0, 1.0), learning_rate=0.05)
+    optimizer = BatchOptimizer(
+        extractor=build_extractor(model, [layer]),
+        objective=channel(layer),
+        batch=batch,
+        image_hw=hw,
+        canvas_hw=hw,
+        channels=3,
+        input_range=(0.0, 1.0),
+        learning_rate=0.05,
+    )
     rows = tf.constant(np.stack([draw_transforms(np.random.default_rng(i), 1, hw, hw)[0] for i in range(batch)]))
     units = tf.constant(np.arange(batch) % 8, dtype=tf.int32)
     optimizer.step(rows, units, tf.constant(1.0))
@@ -90,8 +100,12 @@ def step_seconds(model, layer: str, batch: int, hw: tuple[int, int], repeats: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=None,
-                        help="steps for the one-at-a-time vs batched comparison (default: the pages' and CLI's)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="steps for the one-at-a-time vs batched comparison (default: the pages' and CLI's)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the comparison")
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--layer", default="conv4")
@@ -120,12 +134,20 @@ def main() -> None:
     layer = revision.summary.layer(args.layer)
     hw = tuple(int(v) for v in revision.summary.input_shape[:2])
     units = tuple(range(min(args.units, layer.units)))
-    print(f"shapes-cnn {args.layer}: {layer.units} units, input {list(revision.summary.input_shape)}; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"shapes-cnn {args.layer}: {layer.units} units, input {list(revision.summary.input_shape)}; "
+        f"{os.cpu_count()} CPUs"
+    )
 
     def spec(unit_list, batch, steps):
-        return RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(unit_list), steps=steps, batch=batch,
-                          restart_dead_units=False)
+        return RenderSpec(
+            model_id="shapes-cnn",
+            layer=args.layer,
+            units=tuple(unit_list),
+            steps=steps,
+            batch=batch,
+            restart_dead_units=False,
+        )
 
     # Warm up (compile) both paths outside the timings: enough steps to trace the warm-start
     # step and the plain one.
@@ -153,8 +175,10 @@ def main() -> None:
     print(f"\n1. {len(units)} units x {args.steps} steps, median of {args.rounds} alternating rounds")
     print(f"   one at a time (batch 1): {single_seconds:7.2f} s  = {single_rate:8.1f} units/minute")
     print(f"   batched ({len(units):>2})          : {batched_seconds:7.2f} s  = {batched_rate:8.1f} units/minute")
-    print(f"   speed-up: {float(np.median(ratios)):.2f}x (rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); "
-          f"largest pixel difference batched vs alone: {max(differences)} grey levels")
+    print(
+        f"   speed-up: {float(np.median(ratios)):.2f}x (rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); "
+        f"largest pixel difference batched vs alone: {max(differences)} grey levels"
+    )
 
     batch = len(units)
     flops = 2 * forward_flops(model, args.layer, batch, hw)
@@ -166,8 +190,10 @@ def main() -> None:
     print(f"   FLOPs per step (forward x 2): {flops / 1e9:.2f} GFLOP -> {achieved / 1e9:.1f} GFLOP/s")
     print(f"   dense matmul (1024^2, float32): {peak / 1e9:.1f} GFLOP/s -> the step reaches {achieved / peak:.1%}")
     rendering_rate = flops * args.steps * len(units) / batch / batched_seconds
-    print(f"   whole batched rendering incl. transforms, FFT and bookkeeping: {rendering_rate / 1e9:.1f} GFLOP/s "
-          f"({rendering_rate / peak:.1%})")
+    print(
+        f"   whole batched rendering incl. transforms, FFT and bookkeeping: {rendering_rate / 1e9:.1f} GFLOP/s "
+        f"({rendering_rate / peak:.1%})"
+    )
 
     if args.skip_precompute:
         return
@@ -175,21 +201,30 @@ def main() -> None:
 
     store = ResultStore(home / "precompute")
     started = time.perf_counter()
-    examples = compute_dataset_examples(DatasetExamplesSpec(model_id="shapes-cnn", layer=args.layer), model=model,
-                                        store=store)
+    examples = compute_dataset_examples(
+        DatasetExamplesSpec(model_id="shapes-cnn", layer=args.layer), model=model, store=store
+    )
     examples_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    layer_renderings = render_units(RenderSpec(model_id="shapes-cnn", layer=args.layer, units=tuple(range(layer.units)),
-                                               steps=args.precompute_steps), model=model, store=store)
+    layer_renderings = render_units(
+        RenderSpec(
+            model_id="shapes-cnn", layer=args.layer, units=tuple(range(layer.units)), steps=args.precompute_steps
+        ),
+        model=model,
+        store=store,
+    )
     layer_seconds = time.perf_counter() - started
     restarted = sum(any("dataset example" in note for note in r.notes) for r in layer_renderings)
     fired = sum(any("optimised from the unit's strongest" in note for note in r.notes) for r in layer_renderings)
-    print(f"\n3. dataset examples for {args.layer} ({examples.n_examples} examples, one pass): "
-          f"{examples_seconds:.1f} s")
-    print(f"   precompute {args.layer} ({layer.units} units, {args.precompute_steps} steps, batch 32): "
-          f"{layer_seconds:.1f} s = {layer.units / layer_seconds * 60:.1f} units/minute "
-          f"({restarted} units left at 0 by lucid's random start were optimised again from a dataset example; "
-          f"{fired} of them then fired)")
+    print(
+        f"\n3. dataset examples for {args.layer} ({examples.n_examples} examples, one pass): {examples_seconds:.1f} s"
+    )
+    print(
+        f"   precompute {args.layer} ({layer.units} units, {args.precompute_steps} steps, batch 32): "
+        f"{layer_seconds:.1f} s = {layer.units / layer_seconds * 60:.1f} units/minute "
+        f"({restarted} units left at 0 by lucid's random start were optimised again from a dataset example; "
+        f"{fired} of them then fired)"
+    )
 
 
 if __name__ == "__main__":

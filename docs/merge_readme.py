@@ -13,8 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # (file, heading levels to add, heading at which to stop, text appended after the section)
 SECTIONS = (
     ("microscope_pages.md", 0, None, ""),
-    ("microscope.md", 1, "## API (for page authors",
-     "Python API for page authors and scripts: see [`docs/microscope.md`](docs/microscope.md).\n"),
+    (
+        "microscope.md",
+        1,
+        "## API (for page authors",
+        "Python API for page authors and scripts: see [`docs/microscope.md`](docs/microscope.md).\n",
+    ),
     ("models_beyond_demo.md", 0, None, ""),
     ("privacy.md", 0, None, ""),
     ("fairness.md", 0, None, ""),

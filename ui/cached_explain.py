@@ -36,7 +36,11 @@ def explain_with_progress(spec: ExplanationSpec, text: str) -> AttributionResult
     revision = registry.resolve(spec.model_id, spec.revision)
     bar = st.progress(0.0, text=text)
     model = _loaded_model(spec.model_id, revision.revision)
-    result = compute_attributions(spec, model=model, registry=registry,
-                                  progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+    result = compute_attributions(
+        spec,
+        model=model,
+        registry=registry,
+        progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+    )
     bar.empty()
     return result

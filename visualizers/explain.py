@@ -64,10 +64,14 @@ def plot_waterfall(result: AttributionResult, *, example: int, max_features: int
             hovertemplate="%{y}<br>attribution %{x:+.4g}<extra></extra>",
         )
     )
-    figure.add_vline(x=expected, line_dash="dot", line_color=NEUTRAL,
-                     annotation_text=f"expected {expected:.3g}", annotation_position="bottom")
-    figure.add_vline(x=output, line_color="black", annotation_text=f"output {output:.3g}",
-                     annotation_position="top")
+    figure.add_vline(
+        x=expected,
+        line_dash="dot",
+        line_color=NEUTRAL,
+        annotation_text=f"expected {expected:.3g}",
+        annotation_position="bottom",
+    )
+    figure.add_vline(x=output, line_color="black", annotation_text=f"output {output:.3g}", annotation_position="top")
     figure.update_layout(
         title=f"Example {example}: why {_target_text(result, i)} = {output:.3g}",
         xaxis_title="model output",
@@ -78,8 +82,9 @@ def plot_waterfall(result: AttributionResult, *, example: int, max_features: int
     return figure
 
 
-def plot_attribution_bars(result: AttributionResult, *, example: int | None = None,
-                          max_features: int = 20) -> go.Figure:
+def plot_attribution_bars(
+    result: AttributionResult, *, example: int | None = None, max_features: int = 20
+) -> go.Figure:
     """One example's attributions (signed), or with ``example=None`` the global mean |attribution| per feature."""
     _check_tabular(result)
     if example is None:
@@ -100,8 +105,9 @@ def plot_attribution_bars(result: AttributionResult, *, example: int | None = No
             hovertemplate="%{y}: %{x:.4g}<extra></extra>",
         )
     )
-    figure.update_layout(title=title, xaxis_title=axis, height=120 + 24 * len(top),
-                         margin={"l": 10, "r": 10, "t": 50, "b": 40})
+    figure.update_layout(
+        title=title, xaxis_title=axis, height=120 + 24 * len(top), margin={"l": 10, "r": 10, "t": 50, "b": 40}
+    )
     return figure
 
 
@@ -124,13 +130,23 @@ def plot_beeswarm(result: AttributionResult, *, max_features: int = 12, seed: in
                 x=result.values[:, j],
                 y=row + rng.uniform(-0.3, 0.3, n),
                 mode="markers",
-                marker={"color": ranks, "colorscale": [[0, NEGATIVE], [1, POSITIVE]], "cmin": 0, "cmax": 1,
-                        "size": 6, "opacity": 0.7,
-                        "colorbar": {"title": "feature value", "tickvals": [0, 1], "ticktext": ["low", "high"]}
-                        if row == 0 else None, "showscale": row == 0},
+                marker={
+                    "color": ranks,
+                    "colorscale": [[0, NEGATIVE], [1, POSITIVE]],
+                    "cmin": 0,
+                    "cmax": 1,
+                    "size": 6,
+                    "opacity": 0.7,
+                    "colorbar": {"title": "feature value", "tickvals": [0, 1], "ticktext": ["low", "high"]}
+                    if row == 0
+                    else None,
+                    "showscale": row == 0,
+                },
                 customdata=np.stack([result.examples, feature_values], axis=1),
-                hovertemplate=(f"{result.feature_names[j]} = %{{customdata[1]:.4g}}<br>example %{{customdata[0]}}"
-                               "<br>attribution %{x:+.4g}<extra></extra>"),
+                hovertemplate=(
+                    f"{result.feature_names[j]} = %{{customdata[1]:.4g}}<br>example %{{customdata[0]}}"
+                    "<br>attribution %{x:+.4g}<extra></extra>"
+                ),
                 name=result.feature_names[j],
                 showlegend=False,
             )
@@ -157,14 +173,18 @@ def plot_slice_difference(comparison: SliceComparison, *, max_features: int = 12
             orientation="h",
             marker_color=[POSITIVE if difference[j] > 0 else NEGATIVE for j in top],
             customdata=np.stack([comparison.mean_a[top], comparison.mean_b[top]], axis=1),
-            hovertemplate=(f"%{{y}}<br>{comparison.group_a}: %{{customdata[0]:+.4g}}<br>"
-                           f"{comparison.group_b}: %{{customdata[1]:+.4g}}<br>difference %{{x:+.4g}}<extra></extra>"),
+            hovertemplate=(
+                f"%{{y}}<br>{comparison.group_a}: %{{customdata[0]:+.4g}}<br>"
+                f"{comparison.group_b}: %{{customdata[1]:+.4g}}<br>difference %{{x:+.4g}}<extra></extra>"
+            ),
         )
     )
     figure.add_vline(x=0, line_color=NEUTRAL)
     figure.update_layout(
-        title=(f"{comparison.column}={comparison.group_a} ({comparison.count_a}) vs {comparison.group_b} "
-               f"({comparison.count_b}): mean attribution difference"),
+        title=(
+            f"{comparison.column}={comparison.group_a} ({comparison.count_a}) vs {comparison.group_b} "
+            f"({comparison.count_b}): mean attribution difference"
+        ),
         xaxis_title=f"mean attribution, {comparison.group_a} minus {comparison.group_b}",
         height=140 + 26 * len(top),
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
@@ -178,8 +198,9 @@ def attribution_map(attributions: np.ndarray) -> np.ndarray:
     return values.sum(axis=-1) if values.ndim == 3 else values
 
 
-def attribution_overlay(image: np.ndarray, attributions: np.ndarray, *, alpha: float = 0.6,
-                        percentile: float = 99.0) -> np.ndarray:
+def attribution_overlay(
+    image: np.ndarray, attributions: np.ndarray, *, alpha: float = 0.6, percentile: float = 99.0
+) -> np.ndarray:
     """``image`` uint8 ``[H, W, 3]`` tinted red where attributions are positive and blue where negative.
 
     ``attributions`` ``[h, w, c]`` (or ``[h, w]``) are summed over channels and scaled by this
@@ -209,11 +230,20 @@ def plot_attribution_map(result: AttributionResult, *, example: int) -> go.Figur
     heat = attribution_map(result.values[i])
     limit = float(np.abs(heat).max()) or 1.0
     figure = go.Figure(
-        go.Heatmap(z=heat, zmin=-limit, zmax=limit, colorscale=[[0, NEGATIVE], [0.5, "#ffffff"], [1, POSITIVE]],
-                   colorbar={"title": "attribution"}, hovertemplate="(%{x}, %{y}): %{z:.3g}<extra></extra>")
+        go.Heatmap(
+            z=heat,
+            zmin=-limit,
+            zmax=limit,
+            colorscale=[[0, NEGATIVE], [0.5, "#ffffff"], [1, POSITIVE]],
+            colorbar={"title": "attribution"},
+            hovertemplate="(%{x}, %{y}): %{z:.3g}<extra></extra>",
+        )
     )
     figure.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
     figure.update_xaxes(showticklabels=False)
-    figure.update_layout(title=f"Example {example}: attributions for {_target_text(result, i)}", height=360,
-                         margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    figure.update_layout(
+        title=f"Example {example}: attributions for {_target_text(result, i)}",
+        height=360,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
     return figure

@@ -24,26 +24,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "explain",
         help="SHAP attributions: why a prediction, why a unit fired",
         description="Tabular models: exact Shapley values (up to 10 features) or permutations over predict; "
-                    "image models: expected gradients.",
+        "image models: expected gradients.",
     )
     parser.add_argument("--model", required=True, dest="model_id", help="a registered model id")
     parser.add_argument("--rev", help="a revision hash prefix (default: the current revision)")
     parser.add_argument("--data", metavar="NPZ", help="an .npz with 'x' (default: the model's linked data set)")
     parser.add_argument("--examples", default="0-9", help="row indices of x, e.g. 0-99 or 3,7 (default 0-9)")
-    parser.add_argument("--target", default="predicted",
-                        help="CLASS (an output index), LAYER:UNIT (e.g. conv4:12) or 'predicted' (default; a single "
-                             "sigmoid output is explained as P(class 1))")
-    parser.add_argument("--background", type=int, default=None,
-                        help=f"background rows drawn from the data (default {DEFAULT_BACKGROUND}, "
-                             "or all rows if fewer)")
+    parser.add_argument(
+        "--target",
+        default="predicted",
+        help="CLASS (an output index), LAYER:UNIT (e.g. conv4:12) or 'predicted' (default; a single "
+        "sigmoid output is explained as P(class 1))",
+    )
+    parser.add_argument(
+        "--background",
+        type=int,
+        default=None,
+        help=f"background rows drawn from the data (default {DEFAULT_BACKGROUND}, or all rows if fewer)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for the background and the explainer (default 0)")
-    parser.add_argument("--explainer", choices=[e.value for e in Explainer],
-                        help="default: gradient for image models; for tabular ones exact up to 10 features, "
-                             "else permutation")
-    parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
-                        help=f"expected-gradients samples per example (default {DEFAULT_SAMPLES})")
-    parser.add_argument("--max-evals", type=int, default=DEFAULT_MAX_EVALS,
-                        help=f"permutation explainer: model evaluations per example (default {DEFAULT_MAX_EVALS})")
+    parser.add_argument(
+        "--explainer",
+        choices=[e.value for e in Explainer],
+        help="default: gradient for image models; for tabular ones exact up to 10 features, else permutation",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=DEFAULT_SAMPLES,
+        help=f"expected-gradients samples per example (default {DEFAULT_SAMPLES})",
+    )
+    parser.add_argument(
+        "--max-evals",
+        type=int,
+        default=DEFAULT_MAX_EVALS,
+        help=f"permutation explainer: model evaluations per example (default {DEFAULT_MAX_EVALS})",
+    )
     add_json_option(parser)
     parser.set_defaults(handler=run_explain)
 
@@ -85,8 +101,10 @@ def human_summary(result: AttributionResult, seconds: float) -> str:
     errors = result.additivity_errors
     for i, index in enumerate(result.examples.tolist()):
         head = f"  #{index}" + (f" class {result.classes[i]}" if result.classes[i] >= 0 else "")
-        head += (f": output {result.outputs[i]:.4g} (expected {result.expected_values[i]:.4g}), "
-                 f"additivity error {errors[i]:.2g}")
+        head += (
+            f": output {result.outputs[i]:.4g} (expected {result.expected_values[i]:.4g}), "
+            f"additivity error {errors[i]:.2g}"
+        )
         if result.is_image:
             lines.append(f"{head}; attributions {list(result.input_shape)} sum {result.values[i].sum():.4g}")
             continue

@@ -34,19 +34,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--rev", help="a revision hash prefix (default: the current revision)")
     render.add_argument("--layer", required=True, help="a layer with units (see 'models show')")
     render.add_argument("--units", help="units to render, e.g. 0-63 or 0,5,7 (default: all of the layer)")
-    render.add_argument("--objective", default=ObjectiveKind.CHANNEL.value,
-                        help=f"one of {', '.join(k.value for k in ObjectiveKind if k is not ObjectiveKind.DIRECTION)}"
-                        " (default: channel)")
-    render.add_argument("--steps", type=int, default=DEFAULT_STEPS,
-                        help=f"optimisation steps (default {DEFAULT_STEPS})")
-    render.add_argument("--batch", type=int, default=DEFAULT_BATCH,
-                        help=f"images optimised together (default {DEFAULT_BATCH}); does not change results")
+    render.add_argument(
+        "--objective",
+        default=ObjectiveKind.CHANNEL.value,
+        help=f"one of {', '.join(k.value for k in ObjectiveKind if k is not ObjectiveKind.DIRECTION)}"
+        " (default: channel)",
+    )
+    render.add_argument(
+        "--steps", type=int, default=DEFAULT_STEPS, help=f"optimisation steps (default {DEFAULT_STEPS})"
+    )
+    render.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"images optimised together (default {DEFAULT_BATCH}); does not change results",
+    )
     render.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    render.add_argument("--engine", choices=("local", "ray"), default="local",
-                        help="local (this process) or ray (a Ray cluster sharing the result store)")
-    render.add_argument("--no-restart-dead-units", dest="restart_dead_units", action="store_false",
-                        help="keep lucid's result for a unit it leaves at 0 instead of optimising it again "
-                             "from its strongest dataset example (pages use the default: restart)")
+    render.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process) or ray (a Ray cluster sharing the result store)",
+    )
+    render.add_argument(
+        "--no-restart-dead-units",
+        dest="restart_dead_units",
+        action="store_false",
+        help="keep lucid's result for a unit it leaves at 0 instead of optimising it again "
+        "from its strongest dataset example (pages use the default: restart)",
+    )
     add_json_option(render)
     render.set_defaults(handler=run_render)
 
@@ -123,9 +139,17 @@ def run_render(args: argparse.Namespace) -> int:
         from analysis.errors import AnalysisInputError
 
         raise AnalysisInputError("objective 'direction' needs a vector; use the Python API (RenderSpec(direction=...))")
-    spec = RenderSpec(model_id=args.model_id, revision=args.rev, layer=args.layer, units=_units(args, kind),
-                      objective=kind, steps=args.steps, batch=args.batch, seed=args.seed,
-                      restart_dead_units=args.restart_dead_units)
+    spec = RenderSpec(
+        model_id=args.model_id,
+        revision=args.rev,
+        layer=args.layer,
+        units=_units(args, kind),
+        objective=kind,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        restart_dead_units=args.restart_dead_units,
+    )
     bar = ProgressBar()
     started = time.perf_counter()
     if args.engine == "ray":
@@ -149,9 +173,12 @@ def run_render(args: argparse.Namespace) -> int:
     }
     lines = [
         f"{'unit':>6} {'activation':>12} {'dataset max':>12}  cached  url",
-        *(f"{e['unit'] if e['unit'] is not None else '-':>6} {e['activation'] or 0.0:>12.4f} "
-          f"{'-' if e['max_dataset_activation'] is None else format(e['max_dataset_activation'], '.4f'):>12}  "
-          f"{'yes' if e['cached'] else 'no ':<6}  {e['url']}" for e in payload["units"]),
+        *(
+            f"{e['unit'] if e['unit'] is not None else '-':>6} {e['activation'] or 0.0:>12.4f} "
+            f"{'-' if e['max_dataset_activation'] is None else format(e['max_dataset_activation'], '.4f'):>12}  "
+            f"{'yes' if e['cached'] else 'no ':<6}  {e['url']}"
+            for e in payload["units"]
+        ),
         f"{len(renderings)} units of {spec.layer!r} ({spec.objective.value}, {spec.steps} steps, seed {spec.seed}): "
         f"{rendered} rendered, {len(renderings) - rendered} from the cache; "
         + (f"{per_minute} units/minute" if per_minute is not None else "nothing to render"),

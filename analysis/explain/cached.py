@@ -83,8 +83,9 @@ class ResolvedExplanation:
             "samples": spec.samples if self.explainer is Explainer.GRADIENT else None,
             "max_evals": spec.max_evals if self.explainer is Explainer.PERMUTATION else None,
         }
-        return make_key(revision=self.revision.revision, analysis=ANALYSIS_NAME, params=params,
-                        code_version=CODE_VERSION)
+        return make_key(
+            revision=self.revision.revision, analysis=ANALYSIS_NAME, params=params, code_version=CODE_VERSION
+        )
 
 
 def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = None) -> ResolvedExplanation:
@@ -124,8 +125,9 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
             f"model {spec.model_id!r} takes images of shape {list(expected_shape)}, but 'x' in {str(path)!r} holds "
             f"tabular rows of {x.shape[1]} features; explain it with a data set of images"
         )
-    if x.ndim - 1 != len(expected_shape) or any(e not in (None, a) for e, a in zip(expected_shape, x.shape[1:],
-                                                                                    strict=False)):
+    if x.ndim - 1 != len(expected_shape) or any(
+        e not in (None, a) for e, a in zip(expected_shape, x.shape[1:], strict=False)
+    ):
         raise AnalysisInputError(
             f"'x' in {str(path)!r} has examples of shape {list(x.shape[1:])}, but model {spec.model_id!r} "
             f"expects {list(expected_shape)}"
@@ -171,9 +173,17 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     rng = np.random.default_rng(spec.seed)
     background_index = np.sort(rng.choice(n, size=background, replace=False)).astype(np.int64)
     return ResolvedExplanation(
-        spec=spec, revision=revision, dataset_path=str(path.resolve()), dataset_sha256=sha256, x=x,
-        feature_names=names, explainer=explainer, target=target, examples=np.asarray(spec.examples, dtype=np.int64),
-        background_index=background_index, binary_probability=binary,
+        spec=spec,
+        revision=revision,
+        dataset_path=str(path.resolve()),
+        dataset_sha256=sha256,
+        x=x,
+        feature_names=names,
+        explainer=explainer,
+        target=target,
+        examples=np.asarray(spec.examples, dtype=np.int64),
+        background_index=background_index,
+        binary_probability=binary,
     )
 
 
@@ -218,16 +228,23 @@ def _open(store: ResultStore | None) -> ResultStore:
     return open_result_store()
 
 
-def load_cached_attributions(spec: ExplanationSpec, *, store: ResultStore | None = None,
-                             registry: ModelRegistry | None = None) -> AttributionResult | None:
+def load_cached_attributions(
+    spec: ExplanationSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> AttributionResult | None:
     """The stored result for ``spec``, or None; never imports TensorFlow."""
     arrays = _open(store).get(resolve_explanation(spec, registry).key(), NPZ)
     return None if arrays is None else AttributionResult.from_npz(arrays, cached=True)
 
 
-def compute_attributions(spec: ExplanationSpec, *, progress: Progress | None = None, cancel: Cancel = None,
-                         model: Any = None, store: ResultStore | None = None,
-                         registry: ModelRegistry | None = None) -> AttributionResult:
+def compute_attributions(
+    spec: ExplanationSpec,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel = None,
+    model: Any = None,
+    store: ResultStore | None = None,
+    registry: ModelRegistry | None = None,
+) -> AttributionResult:
     """SHAP attributions for ``spec``, from the result store or computed (then stored).
 
     ``progress(fraction, message)`` is called before each example; ``cancel`` (a
@@ -251,8 +268,7 @@ def compute_attributions(spec: ExplanationSpec, *, progress: Progress | None = N
     return AttributionResult.from_npz(fetched.value, cached=fetched.from_cache)
 
 
-def _compute(resolved: ResolvedExplanation, model: Any, progress: Progress | None,
-             cancel: Cancel) -> AttributionResult:
+def _compute(resolved: ResolvedExplanation, model: Any, progress: Progress | None, cancel: Cancel) -> AttributionResult:
     from analysis.explain.image import explain_images
     from analysis.explain.readout import batched_predict, build_target_model, predicted_classes
     from analysis.explain.tabular import explain_tabular
@@ -281,8 +297,9 @@ def _compute(resolved: ResolvedExplanation, model: Any, progress: Progress | Non
 
     for class_index in np.unique(classes):
         rows = np.flatnonzero(classes == class_index)
-        target_model = build_target_model(model, target, class_index=int(class_index),
-                                          binary_probability=resolved.binary_probability)
+        target_model = build_target_model(
+            model, target, class_index=int(class_index), binary_probability=resolved.binary_probability
+        )
         predict = batched_predict(target_model)
         outputs[rows] = predict(inputs[rows])
         group_seeds = [seeds[i] for i in rows]
@@ -293,21 +310,42 @@ def _compute(resolved: ResolvedExplanation, model: Any, progress: Progress | Non
             done += 1
 
         if resolved.explainer is Explainer.GRADIENT:
-            values[rows] = explain_images(target_model, inputs[rows], background, samples=spec.samples,
-                                          seeds=group_seeds, before_example=step)
+            values[rows] = explain_images(
+                target_model, inputs[rows], background, samples=spec.samples, seeds=group_seeds, before_example=step
+            )
             expected[rows] = predict(background).mean()
         else:
-            values[rows], expected[rows] = explain_tabular(predict, inputs[rows], background,
-                                                           method=resolved.explainer, seeds=group_seeds,
-                                                           max_evals=spec.max_evals, before_example=step)
+            values[rows], expected[rows] = explain_tabular(
+                predict,
+                inputs[rows],
+                background,
+                method=resolved.explainer,
+                seeds=group_seeds,
+                max_evals=spec.max_evals,
+                before_example=step,
+            )
     if progress is not None:
         progress(1.0, f"explained {n} example{'s' if n != 1 else ''}")
-    parameters = {"samples": spec.samples} if resolved.explainer is Explainer.GRADIENT else (
-        {"max_evals": spec.max_evals} if resolved.explainer is Explainer.PERMUTATION else {})
+    parameters = (
+        {"samples": spec.samples}
+        if resolved.explainer is Explainer.GRADIENT
+        else ({"max_evals": spec.max_evals} if resolved.explainer is Explainer.PERMUTATION else {})
+    )
     return AttributionResult(
-        model_id=spec.model_id, revision=resolved.revision.revision, explainer=resolved.explainer,
-        target=target, feature_names=resolved.feature_names, examples=resolved.examples, classes=classes,
-        inputs=inputs, values=values, outputs=outputs, expected_values=expected,
-        background=len(resolved.background_index), seed=spec.seed, parameters=parameters,
-        dataset_path=resolved.dataset_path, dataset_sha256=resolved.dataset_sha256,
+        model_id=spec.model_id,
+        revision=resolved.revision.revision,
+        explainer=resolved.explainer,
+        target=target,
+        feature_names=resolved.feature_names,
+        examples=resolved.examples,
+        classes=classes,
+        inputs=inputs,
+        values=values,
+        outputs=outputs,
+        expected_values=expected,
+        background=len(resolved.background_index),
+        seed=spec.seed,
+        parameters=parameters,
+        dataset_path=resolved.dataset_path,
+        dataset_sha256=resolved.dataset_sha256,
     )

@@ -38,7 +38,8 @@ def explain_images(
         if before_example is not None:
             before_example(i)
         with SHAP_LOCK:
-            phi = explainer.shap_values(np.asarray(x[i : i + 1], dtype=np.float32), nsamples=samples,
-                                        rseed=int(seeds[i]))
+            phi = explainer.shap_values(
+                np.asarray(x[i : i + 1], dtype=np.float32), nsamples=samples, rseed=int(seeds[i])
+            )
         values[i] = np.asarray(phi, dtype=np.float32).reshape(x.shape[1:])
     return values

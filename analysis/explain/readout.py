@@ -77,8 +77,10 @@ def predicted_classes(model: Any, x: np.ndarray, *, binary_probability: bool) ->
     import tensorflow as tf
 
     out = np.concatenate(
-        [model(tf.constant(x[s : s + BATCH_SIZE], dtype=tf.float32), training=False).numpy()
-         for s in range(0, len(x), BATCH_SIZE)]
+        [
+            model(tf.constant(x[s : s + BATCH_SIZE], dtype=tf.float32), training=False).numpy()
+            for s in range(0, len(x), BATCH_SIZE)
+        ]
     )
     out = out.reshape(len(x), -1)
     if binary_probability:

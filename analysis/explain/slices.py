@@ -49,9 +49,15 @@ class SliceAttributions:
         import pandas as pd
 
         rows = [
-            {"group": g, "count": self.counts[g], "feature": f, "mean_attribution": float(self.mean[g][j]),
-             "mean_abs_attribution": float(self.mean_abs[g][j])}
-            for g in self.counts for j, f in enumerate(self.feature_names)
+            {
+                "group": g,
+                "count": self.counts[g],
+                "feature": f,
+                "mean_attribution": float(self.mean[g][j]),
+                "mean_abs_attribution": float(self.mean_abs[g][j]),
+            }
+            for g in self.counts
+            for j, f in enumerate(self.feature_names)
         ]
         return pd.DataFrame(rows)
 
@@ -73,8 +79,14 @@ def mean_attributions_by_slice(result: AttributionResult, column: str, groups: n
         mean[group] = values[rows].mean(axis=0)
         mean_abs[group] = np.abs(values[rows]).mean(axis=0)
         mean_output[group] = float(result.outputs[rows].mean())
-    return SliceAttributions(column=column, feature_names=result.feature_names, counts=counts, mean=mean,
-                             mean_abs=mean_abs, mean_output=mean_output)
+    return SliceAttributions(
+        column=column,
+        feature_names=result.feature_names,
+        counts=counts,
+        mean=mean,
+        mean_abs=mean_abs,
+        mean_output=mean_output,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,17 +146,25 @@ class SliceComparison:
     def to_frame(self) -> Any:
         import pandas as pd
 
-        frame = pd.DataFrame({
-            "feature": list(self.feature_names), f"mean_{self.group_a}": self.mean_a,
-            f"mean_{self.group_b}": self.mean_b, "difference": self.difference,
-        })
+        frame = pd.DataFrame(
+            {
+                "feature": list(self.feature_names),
+                f"mean_{self.group_a}": self.mean_a,
+                f"mean_{self.group_b}": self.mean_b,
+                "difference": self.difference,
+            }
+        )
         return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "column": self.column, "group_a": self.group_a, "group_b": self.group_b,
-            "count_a": self.count_a, "count_b": self.count_b,
-            "mean_output_a": self.mean_output_a, "mean_output_b": self.mean_output_b,
+            "column": self.column,
+            "group_a": self.group_a,
+            "group_b": self.group_b,
+            "count_a": self.count_a,
+            "count_b": self.count_b,
+            "mean_output_a": self.mean_output_a,
+            "mean_output_b": self.mean_output_b,
             "features": [
                 {"feature": f, "mean_a": float(a), "mean_b": float(b), "difference": float(a - b)}
                 for f, a, b in zip(self.feature_names, self.mean_a.tolist(), self.mean_b.tolist(), strict=True)
@@ -152,8 +172,9 @@ class SliceComparison:
         }
 
 
-def slice_labels(model_id: str, column: str, *, data_path: str | None = None,
-                 registry: ModelRegistry | None = None) -> np.ndarray:
+def slice_labels(
+    model_id: str, column: str, *, data_path: str | None = None, registry: ModelRegistry | None = None
+) -> np.ndarray:
     """The ``meta_<column>`` labels (strings ``[n]``) of the model's data set."""
     registry = registry or ModelRegistry()
     if data_path is None:
@@ -162,7 +183,7 @@ def slice_labels(model_id: str, column: str, *, data_path: str | None = None,
             raise AnalysisInputError(f"model {model_id!r} has no linked data set to slice")
         data_path = linked.path
     arrays = open_npz_rows(Path(data_path))
-    columns = sorted(k[len(META_PREFIX):] for k in arrays if k.startswith(META_PREFIX))
+    columns = sorted(k[len(META_PREFIX) :] for k in arrays if k.startswith(META_PREFIX))
     if META_PREFIX + column not in arrays:
         raise AnalysisInputError(
             f"column {column!r} is not in the data set {str(data_path)!r}; its columns are {describe_choices(columns)}"
@@ -170,8 +191,9 @@ def slice_labels(model_id: str, column: str, *, data_path: str | None = None,
     return arrays[META_PREFIX + column].astype(str)
 
 
-def comparison_explanation(spec: SliceComparisonSpec, *, registry: ModelRegistry | None = None
-                           ) -> tuple[ExplanationSpec, np.ndarray]:
+def comparison_explanation(
+    spec: SliceComparisonSpec, *, registry: ModelRegistry | None = None
+) -> tuple[ExplanationSpec, np.ndarray]:
     """The explanation :func:`compare_slices` runs (a seeded sample of both slices) and the rows of slice A."""
     labels = slice_labels(spec.model_id, spec.column, data_path=spec.data_path, registry=registry)
     present = sorted(set(labels.tolist()))
@@ -192,30 +214,48 @@ def comparison_explanation(spec: SliceComparisonSpec, *, registry: ModelRegistry
 
     rows_a, rows_b = sample(in_a), sample(in_b)
     explanation = ExplanationSpec(
-        model_id=spec.model_id, examples=tuple(np.concatenate([rows_a, rows_b]).tolist()), target=spec.target,
-        revision=spec.revision, data_path=spec.data_path, background=spec.background, seed=spec.seed,
+        model_id=spec.model_id,
+        examples=tuple(np.concatenate([rows_a, rows_b]).tolist()),
+        target=spec.target,
+        revision=spec.revision,
+        data_path=spec.data_path,
+        background=spec.background,
+        seed=spec.seed,
     )
     if resolve_explanation(explanation, registry).is_image:
         raise AnalysisInputError(f"slice attributions need a tabular model; {spec.model_id!r} takes images")
     return explanation, rows_a
 
 
-def comparison_from_attributions(spec: SliceComparisonSpec, result: AttributionResult,
-                                 rows_a: np.ndarray) -> SliceComparison:
+def comparison_from_attributions(
+    spec: SliceComparisonSpec, result: AttributionResult, rows_a: np.ndarray
+) -> SliceComparison:
     """Split an explanation of both slices (``rows_a`` are slice A's rows) into the two slices' means."""
     side = np.where(np.isin(result.examples, rows_a), "a", "b")
     by_side = mean_attributions_by_slice(result, spec.column, side)
     return SliceComparison(
-        column=spec.column, group_a=spec.group_a, group_b=spec.group_b or EVERYONE_ELSE,
-        count_a=by_side.counts["a"], count_b=by_side.counts["b"], feature_names=result.feature_names,
-        mean_a=by_side.mean["a"], mean_b=by_side.mean["b"], mean_output_a=by_side.mean_output["a"],
-        mean_output_b=by_side.mean_output["b"], attributions=result,
+        column=spec.column,
+        group_a=spec.group_a,
+        group_b=spec.group_b or EVERYONE_ELSE,
+        count_a=by_side.counts["a"],
+        count_b=by_side.counts["b"],
+        feature_names=result.feature_names,
+        mean_a=by_side.mean["a"],
+        mean_b=by_side.mean["b"],
+        mean_output_a=by_side.mean_output["a"],
+        mean_output_b=by_side.mean_output["b"],
+        attributions=result,
     )
 
 
-def compare_slices(spec: SliceComparisonSpec, *, progress: Callable[[float, str], None] | None = None,
-                   cancel: Cancel = None, model: Any = None, registry: ModelRegistry | None = None
-                   ) -> SliceComparison:
+def compare_slices(
+    spec: SliceComparisonSpec,
+    *,
+    progress: Callable[[float, str], None] | None = None,
+    cancel: Cancel = None,
+    model: Any = None,
+    registry: ModelRegistry | None = None,
+) -> SliceComparison:
     """Explain a seeded sample of both slices (one cached explanation) and compare their mean attributions."""
     explanation, rows_a = comparison_explanation(spec, registry=registry)
     result = compute_attributions(explanation, progress=progress, cancel=cancel, model=model, registry=registry)

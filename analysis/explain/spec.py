@@ -260,28 +260,45 @@ class AttributionResult:
         import pandas as pd
 
         if self.is_image:
-            return pd.DataFrame({
-                "example": self.examples, "class": self.classes, "output": self.outputs,
-                "expected_value": self.expected_values, "additivity_error": self.additivity_errors,
-            })
+            return pd.DataFrame(
+                {
+                    "example": self.examples,
+                    "class": self.classes,
+                    "output": self.outputs,
+                    "expected_value": self.expected_values,
+                    "additivity_error": self.additivity_errors,
+                }
+            )
         n, m = self.values.shape
-        return pd.DataFrame({
-            "example": np.repeat(self.examples, m),
-            "feature": np.tile(np.asarray(self.feature_names, dtype=object), n),
-            "value": self.inputs.reshape(-1).astype(np.float64),
-            "attribution": self.values.reshape(-1).astype(np.float64),
-        })
+        return pd.DataFrame(
+            {
+                "example": np.repeat(self.examples, m),
+                "feature": np.tile(np.asarray(self.feature_names, dtype=object), n),
+                "value": self.inputs.reshape(-1).astype(np.float64),
+                "attribution": self.values.reshape(-1).astype(np.float64),
+            }
+        )
 
     def to_npz(self) -> dict[str, np.ndarray]:
         meta = {
-            "model_id": self.model_id, "revision": self.revision, "explainer": self.explainer.value,
-            "target": self.target.label(), "feature_names": list(self.feature_names), "background": self.background,
-            "seed": self.seed, "parameters": self.parameters, "dataset_path": self.dataset_path,
+            "model_id": self.model_id,
+            "revision": self.revision,
+            "explainer": self.explainer.value,
+            "target": self.target.label(),
+            "feature_names": list(self.feature_names),
+            "background": self.background,
+            "seed": self.seed,
+            "parameters": self.parameters,
+            "dataset_path": self.dataset_path,
             "dataset_sha256": self.dataset_sha256,
         }
         return {
-            "meta_json": np.array(json.dumps(meta)), "examples": self.examples, "classes": self.classes,
-            "inputs": self.inputs, "values": self.values, "outputs": self.outputs,
+            "meta_json": np.array(json.dumps(meta)),
+            "examples": self.examples,
+            "classes": self.classes,
+            "inputs": self.inputs,
+            "values": self.values,
+            "outputs": self.outputs,
             "expected_values": self.expected_values,
         }
 
@@ -289,10 +306,17 @@ class AttributionResult:
     def from_npz(cls, arrays: dict[str, np.ndarray], *, cached: bool) -> AttributionResult:
         meta = json.loads(str(arrays["meta_json"]))
         return cls(
-            model_id=meta["model_id"], revision=meta["revision"], explainer=Explainer(meta["explainer"]),
-            target=Target.parse(meta["target"]), feature_names=tuple(meta["feature_names"]),
-            background=meta["background"], seed=meta["seed"], parameters=meta["parameters"],
-            dataset_path=meta["dataset_path"], dataset_sha256=meta["dataset_sha256"], cached=cached,
+            model_id=meta["model_id"],
+            revision=meta["revision"],
+            explainer=Explainer(meta["explainer"]),
+            target=Target.parse(meta["target"]),
+            feature_names=tuple(meta["feature_names"]),
+            background=meta["background"],
+            seed=meta["seed"],
+            parameters=meta["parameters"],
+            dataset_path=meta["dataset_path"],
+            dataset_sha256=meta["dataset_sha256"],
+            cached=cached,
             **{k: arrays[k] for k in ("examples", "classes", "inputs", "values", "outputs", "expected_values")},
         )
 

@@ -47,7 +47,9 @@ class ResolvedRender:
 
     def key(self, unit: int | None) -> str:
         return make_key(
-            revision=self.revision.revision, analysis=ANALYSIS_NAME, params=self.identity(unit),
+            revision=self.revision.revision,
+            analysis=ANALYSIS_NAME,
+            params=self.identity(unit),
             code_version=CODE_VERSION,
         )
 
@@ -93,8 +95,14 @@ def resolve_render(spec: RenderSpec, *, registry: ModelRegistry | None = None) -
     canvas_hw = (int(height), int(width)) if height and width else image_hw
     restart_dataset = registry.get(spec.model_id).dataset(DatasetRole.DATA) if spec.restarts_dead_units else None
     return ResolvedRender(
-        spec=spec, revision=revision, layer=layer, image_hw=image_hw, canvas_hw=canvas_hw,
-        channels=int(input_shape[-1]), input_range=summary.input_range, restart_dataset=restart_dataset,
+        spec=spec,
+        revision=revision,
+        layer=layer,
+        image_hw=image_hw,
+        canvas_hw=canvas_hw,
+        channels=int(input_shape[-1]),
+        input_range=summary.input_range,
+        restart_dataset=restart_dataset,
     )
 
 
@@ -113,10 +121,19 @@ def read_rendering(store: ResultStore, resolved: ResolvedRender, unit: int | Non
     if image is None:
         return None
     return UnitRendering(
-        model_id=resolved.spec.model_id, revision=resolved.revision.revision, layer=resolved.layer.name, unit=unit,
-        objective=resolved.spec.objective, image=image, activation=float(meta["activation"]),
-        parameters=meta["parameters"], n_images=int(meta["n_images"]), cached=True, cache_key=key,
-        seconds=None, notes=tuple(meta.get("notes", ())),
+        model_id=resolved.spec.model_id,
+        revision=resolved.revision.revision,
+        layer=resolved.layer.name,
+        unit=unit,
+        objective=resolved.spec.objective,
+        image=image,
+        activation=float(meta["activation"]),
+        parameters=meta["parameters"],
+        n_images=int(meta["n_images"]),
+        cached=True,
+        cache_key=key,
+        seconds=None,
+        notes=tuple(meta.get("notes", ())),
     )
 
 
@@ -147,8 +164,13 @@ def _open_store(store: ResultStore | None) -> ResultStore:
     return open_result_store()
 
 
-def load_cached_rendering(spec: RenderSpec, unit: int | None = None, *, store: ResultStore | None = None,
-                          registry: ModelRegistry | None = None) -> UnitRendering | None:
+def load_cached_rendering(
+    spec: RenderSpec,
+    unit: int | None = None,
+    *,
+    store: ResultStore | None = None,
+    registry: ModelRegistry | None = None,
+) -> UnitRendering | None:
     """One unit's cached rendering (None if not rendered yet), without importing TensorFlow.
 
     ``unit`` defaults to the spec's only target; it must be one of ``spec.targets()``.
@@ -164,16 +186,18 @@ def load_cached_rendering(spec: RenderSpec, unit: int | None = None, *, store: R
     return read_rendering(_open_store(store), resolved, unit)
 
 
-def load_cached_renderings(spec: RenderSpec, *, store: ResultStore | None = None,
-                           registry: ModelRegistry | None = None) -> dict[int | None, UnitRendering | None]:
+def load_cached_renderings(
+    spec: RenderSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> dict[int | None, UnitRendering | None]:
     """Every target of ``spec`` -> its cached rendering or None, without importing TensorFlow."""
     resolved = resolve_render(spec, registry=registry)
     opened = _open_store(store)
     return {unit: read_rendering(opened, resolved, unit) for unit in spec.targets()}
 
 
-def cached_targets(spec: RenderSpec, *, store: ResultStore | None = None,
-                   registry: ModelRegistry | None = None) -> set[int | None]:
+def cached_targets(
+    spec: RenderSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> set[int | None]:
     """The targets of ``spec`` that are already rendered (cheap; for thumbnails and placeholders)."""
     resolved = resolve_render(spec, registry=registry)
     opened = _open_store(store)

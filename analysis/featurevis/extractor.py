@@ -88,8 +88,13 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone
         layers = model.layer_outputs(list(layer_names))
         forward = lambda inputs, training=False: layers(inputs[0])  # noqa: E731
-        return Extractor(model=forward, warm_model=forward, redirect=model.redirect,
-                         relus_redirected=model.relus_redirected, warm_start_note=WARM_START_NOTE)
+        return Extractor(
+            model=forward,
+            warm_model=forward,
+            redirect=model.redirect,
+            relus_redirected=model.relus_redirected,
+            warm_start_note=WARM_START_NOTE,
+        )
     relu = redirectable_relu(redirect)
     replaced = 0
 
@@ -111,16 +116,13 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     except (TypeError, ValueError, NotImplementedError, AttributeError):
         return Extractor(model=plain, warm_model=plain, redirect=redirect, relus_redirected=0)
     if not replaced:
-        return Extractor(model=plain, warm_model=plain, redirect=redirect, relus_redirected=0,
-                         warm_start_note=NO_RELU_NOTE)
+        return Extractor(
+            model=plain, warm_model=plain, redirect=redirect, relus_redirected=0, warm_start_note=NO_RELU_NOTE
+        )
     warm = keras.Model(clone.inputs, {name: clone.get_layer(name).output for name in layer_names})
     return Extractor(model=plain, warm_model=warm, redirect=redirect, relus_redirected=replaced)
 
 
 def _default_relu_layer(layer: Any) -> bool:
     config = layer.get_config()
-    return (
-        config.get("max_value") is None
-        and not config.get("negative_slope")
-        and not config.get("threshold")
-    )
+    return config.get("max_value") is None and not config.get("negative_slope") and not config.get("threshold")

@@ -42,9 +42,19 @@ class BatchOptimizer:
     Not re-entrant: :meth:`run` holds a lock, so one optimizer serves one batch at a time.
     """
 
-    def __init__(self, *, extractor: Extractor, objective: Objective, batch: int, image_hw: tuple[int, int],
-                 canvas_hw: tuple[int, int], channels: int, input_range: tuple[float, float],
-                 learning_rate: float, images_per_unit: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        extractor: Extractor,
+        objective: Objective,
+        batch: int,
+        image_hw: tuple[int, int],
+        canvas_hw: tuple[int, int],
+        channels: int,
+        input_range: tuple[float, float],
+        learning_rate: float,
+        images_per_unit: int = 1,
+    ) -> None:
         self.extractor = extractor
         self.objective = objective
         self.batch = batch
@@ -85,9 +95,16 @@ class BatchOptimizer:
         grad = tape.gradient(loss, self.spectrum)
         # The kernel behind lucid's tf.train.AdamOptimizer: one fused update of m, v and the spectrum.
         tf.raw_ops.ResourceApplyAdam(
-            var=self.spectrum.handle, m=self.m.handle, v=self.v.handle, beta1_power=ADAM_BETA1**t,
-            beta2_power=ADAM_BETA2**t, lr=tf.constant(self.learning_rate), beta1=tf.constant(ADAM_BETA1),
-            beta2=tf.constant(ADAM_BETA2), epsilon=tf.constant(ADAM_EPSILON), grad=grad,
+            var=self.spectrum.handle,
+            m=self.m.handle,
+            v=self.v.handle,
+            beta1_power=ADAM_BETA1**t,
+            beta2_power=ADAM_BETA2**t,
+            lr=tf.constant(self.learning_rate),
+            beta1=tf.constant(ADAM_BETA1),
+            beta2=tf.constant(ADAM_BETA2),
+            epsilon=tf.constant(ADAM_EPSILON),
+            grad=grad,
         )
         return values
 
@@ -97,8 +114,15 @@ class BatchOptimizer:
         canvas = image if self.image_hw == self.canvas_hw else tf.image.resize(image, self.canvas_hw)
         return image, self._model_values(canvas, units)
 
-    def run(self, *, initial_spectrum: np.ndarray, transforms: np.ndarray, units: np.ndarray,
-            warm_start_steps: int, progress: Callable[[int, int], None] | None = None) -> BatchResult:
+    def run(
+        self,
+        *,
+        initial_spectrum: np.ndarray,
+        transforms: np.ndarray,
+        units: np.ndarray,
+        warm_start_steps: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> BatchResult:
         """Optimise from ``initial_spectrum`` with ``transforms`` ``[steps, batch, 8]``; ``units`` int ``[batch]``."""
         steps = int(transforms.shape[0])
         units_t = tf.constant(units, dtype=tf.int32)

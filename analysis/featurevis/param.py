@@ -42,8 +42,9 @@ def spectrum_scale(height: int, width: int, decay_power: float = DECAY_POWER) ->
     return (scale * np.sqrt(width * height)).astype(np.float32)
 
 
-def initial_spectrum(rng: np.random.Generator, height: int, width: int, channels: int = 3,
-                     sd: float = SPECTRUM_SD) -> np.ndarray:
+def initial_spectrum(
+    rng: np.random.Generator, height: int, width: int, channels: int = 3, sd: float = SPECTRUM_SD
+) -> np.ndarray:
     """One item's starting spectrum, float32 ``[2, channels, height, fw]`` from N(0, sd)."""
     fw = rfft2d_freqs(height, width).shape[1]
     return (sd * rng.standard_normal((2, channels, height, fw))).astype(np.float32)

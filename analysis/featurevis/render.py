@@ -64,8 +64,17 @@ def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
 
     spec = resolved.spec
     key = (
-        id(model), resolved.revision.revision, spec.layer, spec.objective, spec.direction, spec.diversity_images,
-        float(spec.diversity_weight), batch, resolved.image_hw, resolved.canvas_hw, float(spec.learning_rate),
+        id(model),
+        resolved.revision.revision,
+        spec.layer,
+        spec.objective,
+        spec.direction,
+        spec.diversity_images,
+        float(spec.diversity_weight),
+        batch,
+        resolved.image_hw,
+        resolved.canvas_hw,
+        float(spec.learning_rate),
     )
     with _OPTIMIZERS_LOCK:
         if key in _OPTIMIZERS:
@@ -73,9 +82,15 @@ def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
             return _OPTIMIZERS[key]
     objective = build_objective(spec)
     optimizer = BatchOptimizer(
-        extractor=build_extractor(model, objective.layers), objective=objective, batch=batch,
-        image_hw=resolved.image_hw, canvas_hw=resolved.canvas_hw, channels=resolved.channels,
-        input_range=resolved.input_range, learning_rate=spec.learning_rate, images_per_unit=spec.images_per_unit,
+        extractor=build_extractor(model, objective.layers),
+        objective=objective,
+        batch=batch,
+        image_hw=resolved.image_hw,
+        canvas_hw=resolved.canvas_hw,
+        channels=resolved.channels,
+        input_range=resolved.input_range,
+        learning_rate=spec.learning_rate,
+        images_per_unit=spec.images_per_unit,
     )
     with _OPTIMIZERS_LOCK:
         _OPTIMIZERS[key] = optimizer
@@ -92,9 +107,13 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
     return np.concatenate(list(pixels), axis=1)
 
 
-def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | None],
-                  report: Callable[..., None] | None,
-                  example_starts: Callable[[list[int]], ExampleStarts] | None = None) -> list[UnitRendering]:
+def _render_batch(
+    resolved: ResolvedRender,
+    model: Any,
+    targets: Sequence[int | None],
+    report: Callable[..., None] | None,
+    example_starts: Callable[[list[int]], ExampleStarts] | None = None,
+) -> list[UnitRendering]:
     from analysis.featurevis.param import initial_spectrum
     from analysis.featurevis.transforms import draw_transforms
 
@@ -109,8 +128,11 @@ def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | 
             units.append(0 if target is None else target)
     optimizer = _optimizer(resolved, model, len(units))
     result = optimizer.run(
-        initial_spectrum=np.stack(spectra, axis=1), transforms=np.stack(transforms, axis=1),
-        units=np.asarray(units, dtype=np.int32), warm_start_steps=spec.warm_start_steps, progress=report,
+        initial_spectrum=np.stack(spectra, axis=1),
+        transforms=np.stack(transforms, axis=1),
+        units=np.asarray(units, dtype=np.int32),
+        warm_start_steps=spec.warm_start_steps,
+        progress=report,
     )
     images, values = result.images, result.values
     base_notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
@@ -120,20 +142,40 @@ def _render_batch(resolved: ResolvedRender, model: Any, targets: Sequence[int | 
     if dead and example_starts is not None:
         images, values = images.copy(), values.copy()
         restart_report = None if report is None else (lambda step, steps: report(step, steps, restarting=len(dead)))
-        restarted = _restart_from_examples(optimizer, example_starts, dead, units=units, transforms=transforms,
-                                           spec=spec, images=images, values=values, report=restart_report)
+        restarted = _restart_from_examples(
+            optimizer,
+            example_starts,
+            dead,
+            units=units,
+            transforms=transforms,
+            spec=spec,
+            images=images,
+            values=values,
+            report=restart_report,
+        )
         for index, note in restarted.items():
             notes[index] = (*base_notes, note)
     seconds = time.perf_counter() - started
     renderings = []
     for index, target in enumerate(targets):
         block = slice(index * k, (index + 1) * k)
-        renderings.append(UnitRendering(
-            model_id=spec.model_id, revision=resolved.revision.revision, layer=spec.layer, unit=target,
-            objective=spec.objective, image=_to_uint8(images[block]),
-            activation=float(np.sum(values[block]) / k), parameters=resolved.identity(target), n_images=k,
-            cached=False, cache_key=resolved.key(target), seconds=round(seconds, 3), notes=notes[index],
-        ))
+        renderings.append(
+            UnitRendering(
+                model_id=spec.model_id,
+                revision=resolved.revision.revision,
+                layer=spec.layer,
+                unit=target,
+                objective=spec.objective,
+                image=_to_uint8(images[block]),
+                activation=float(np.sum(values[block]) / k),
+                parameters=resolved.identity(target),
+                n_images=k,
+                cached=False,
+                cache_key=resolved.key(target),
+                seconds=round(seconds, 3),
+                notes=notes[index],
+            )
+        )
     return renderings
 
 
@@ -146,9 +188,18 @@ class ExampleStarts:
     values: tuple[float, ...]
 
 
-def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]], ExampleStarts], dead: list[int], *,
-                           units: list[int], transforms: list[np.ndarray], spec: RenderSpec, images: np.ndarray,
-                           values: np.ndarray, report: Callable[[int, int], None] | None = None) -> dict[int, str]:
+def _restart_from_examples(
+    optimizer: Any,
+    example_starts: Callable[[list[int]], ExampleStarts],
+    dead: list[int],
+    *,
+    units: list[int],
+    transforms: list[np.ndarray],
+    spec: RenderSpec,
+    images: np.ndarray,
+    values: np.ndarray,
+    report: Callable[[int, int], None] | None = None,
+) -> dict[int, str]:
     """Optimise the ``dead`` items again from their strongest dataset examples (in place); their notes.
 
     The batch is padded to the optimizer's size with copies of the first dead item, so the
@@ -165,8 +216,10 @@ def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]],
     chosen = list(range(len(dead))) + [0] * (optimizer.batch - len(dead))
     spectra = image_to_spectrum(starts.images[chosen])
     again = optimizer.run(
-        initial_spectrum=spectra, transforms=np.stack([transforms[i] for i in order], axis=1),
-        units=np.asarray([units[i] for i in order], dtype=np.int32), warm_start_steps=spec.warm_start_steps,
+        initial_spectrum=spectra,
+        transforms=np.stack([transforms[i] for i in order], axis=1),
+        units=np.asarray([units[i] for i in order], dtype=np.int32),
+        warm_start_steps=spec.warm_start_steps,
         progress=report,
     )
     notes = {}
@@ -174,16 +227,21 @@ def _restart_from_examples(optimizer: Any, example_starts: Callable[[list[int]],
         source = f"dataset row {starts.rows[position]}, where it reaches {starts.values[position]:.4g}"
         if again.values[position] > values[index]:
             images[index], values[index] = again.images[position], again.values[position]
-            notes[index] = (f"lucid's random start left this unit at 0 (it never fired); this image was optimised "
-                            f"from the unit's strongest dataset example instead ({source})")
+            notes[index] = (
+                f"lucid's random start left this unit at 0 (it never fired); this image was optimised "
+                f"from the unit's strongest dataset example instead ({source})"
+            )
         else:
-            notes[index] = (f"this unit stayed at 0 (it never fired) from lucid's random start and from its "
-                            f"strongest dataset example ({source}): it is dead or nearly dead")
+            notes[index] = (
+                f"this unit stayed at 0 (it never fired) from lucid's random start and from its "
+                f"strongest dataset example ({source}): it is dead or nearly dead"
+            )
     return notes
 
 
-def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore,
-                        registry: ModelRegistry | None) -> Callable[[list[int]], ExampleStarts]:
+def _example_starts_for(
+    resolved: ResolvedRender, model: Any, store: ResultStore, registry: ModelRegistry | None
+) -> Callable[[list[int]], ExampleStarts]:
     """Reads each unit's strongest example from the layer's dataset examples (computed once, cached)."""
 
     def starts(units: list[int]) -> ExampleStarts:
@@ -197,7 +255,9 @@ def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore
         spec = resolved.spec
         examples = compute_dataset_examples(
             DatasetExamplesSpec(model_id=spec.model_id, layer=spec.layer, revision=resolved.revision.revision),
-            model=model, store=store, registry=registry,
+            model=model,
+            store=store,
+            registry=registry,
         )
         if resolved.restart_dataset is None or examples.dataset_sha256 != resolved.restart_dataset.sha256:
             raise AnalysisInputError("the linked data set changed while rendering; render again")
@@ -209,14 +269,21 @@ def _example_starts_for(resolved: ResolvedRender, model: Any, store: ResultStore
             import tensorflow as tf
 
             pictures = tf.image.resize(pictures, resolved.image_hw).numpy()
-        return ExampleStarts(images=pictures, rows=tuple(rows),
-                             values=tuple(examples.strongest(u, Ranking.MEAN) for u in units))
+        return ExampleStarts(
+            images=pictures, rows=tuple(rows), values=tuple(examples.strongest(u, Ranking.MEAN) for u in units)
+        )
 
     return starts
 
 
-def render_units(spec: RenderSpec, *, model: Any = None, progress: Progress | None = None,
-                 store: ResultStore | None = None, registry: ModelRegistry | None = None) -> list[UnitRendering]:
+def render_units(
+    spec: RenderSpec,
+    *,
+    model: Any = None,
+    progress: Progress | None = None,
+    store: ResultStore | None = None,
+    registry: ModelRegistry | None = None,
+) -> list[UnitRendering]:
     """Render (or fetch from the cache) every target of ``spec``, in the spec's order.
 
     ``model``: the registered revision's ``keras.Model`` if the caller has it loaded (it is

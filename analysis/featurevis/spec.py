@@ -63,8 +63,9 @@ class ObjectiveKind(StrEnum):
             ) from error
 
 
-def microscope_url(model_id: str, layer: str, unit: int | None = None, *, revision: str | None = None,
-                   view: str | None = None) -> str:
+def microscope_url(
+    model_id: str, layer: str, unit: int | None = None, *, revision: str | None = None, view: str | None = None
+) -> str:
     """The stable page link, e.g. ``/microscope?model=shapes-cnn&layer=conv4&unit=7``."""
     query: dict[str, Any] = {"model": model_id, "layer": layer}
     if unit is not None:

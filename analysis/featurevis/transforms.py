@@ -39,8 +39,9 @@ def _rotation_about_centre(radians: float, height: int, width: int) -> np.ndarra
     return np.array([[cos, -sin, x_offset], [sin, cos, y_offset], [0.0, 0.0, 1.0]])
 
 
-def standard_transform_matrix(rng: np.random.Generator, image_hw: tuple[int, int],
-                              canvas_hw: tuple[int, int]) -> np.ndarray:
+def standard_transform_matrix(
+    rng: np.random.Generator, image_hw: tuple[int, int], canvas_hw: tuple[int, int]
+) -> np.ndarray:
     """One draw of lucid's standard transforms as a 3x3 map from canvas to image pixel coordinates.
 
     ``image_hw`` is the parameterized image's size, ``canvas_hw`` the model input's size.
@@ -86,8 +87,9 @@ def as_projective_rows(matrices: np.ndarray) -> np.ndarray:
     return (flat[..., :8] / flat[..., 8:9]).astype(np.float32)
 
 
-def draw_transforms(rng: np.random.Generator, steps: int, image_hw: tuple[int, int],
-                    canvas_hw: tuple[int, int]) -> np.ndarray:
+def draw_transforms(
+    rng: np.random.Generator, steps: int, image_hw: tuple[int, int], canvas_hw: tuple[int, int]
+) -> np.ndarray:
     """``steps`` draws for one item, float32 ``[steps, 8]``."""
     matrices = np.stack([standard_transform_matrix(rng, image_hw, canvas_hw) for _ in range(steps)])
     return as_projective_rows(matrices)

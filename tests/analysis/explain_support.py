@@ -30,8 +30,7 @@ def tabular_arrays(n: int = 60, *, seed: int = 0) -> dict[str, np.ndarray]:
     group = np.array(["A", "B", "C", "D"])[np.arange(n) % 4]
     x = rng.normal(size=(n, 4)).astype(np.float32)
     x[group == "D", 3] -= 2.0
-    return {"x": x, "y": (np.arange(n) % 2).astype(np.int64), "feature_names": np.array(FEATURES),
-            "meta_group": group}
+    return {"x": x, "y": (np.arange(n) % 2).astype(np.int64), "feature_names": np.array(FEATURES), "meta_group": group}
 
 
 def register_linear(tmp_path: Path, model_id: str = "linear", n: int = 60) -> dict[str, np.ndarray]:

@@ -28,12 +28,16 @@ def reference_layers(weights: dict[str, np.ndarray], images: np.ndarray) -> dict
     branch3 = tf.nn.relu(tf.nn.conv2d(conv2d0, weights["w3x3"], 1, "SAME"))
     branch1 = tf.nn.relu(tf.nn.conv2d(conv2d0, weights["w1x1"], 1, "SAME"))
     mixed3a = tf.concat([branch3, branch1], axis=3)
-    return {"conv2d0": conv2d0.numpy(), "mixed3a": mixed3a.numpy(),
-            "softmax0": tf.nn.softmax(tf.reduce_mean(mixed3a, axis=[1, 2]) @ weights["head"]).numpy()}
+    return {
+        "conv2d0": conv2d0.numpy(),
+        "mixed3a": mixed3a.numpy(),
+        "softmax0": tf.nn.softmax(tf.reduce_mean(mixed3a, axis=[1, 2]) @ weights["head"]).numpy(),
+    }
 
 
-def write_tiny_graphdef(path: Path, *, seed: int = 0, placeholder: str = "input", size: int | None = None,
-                        python_op: bool = False) -> Path:
+def write_tiny_graphdef(
+    path: Path, *, seed: int = 0, placeholder: str = "input", size: int | None = None, python_op: bool = False
+) -> Path:
     """Freeze a ``tf.function`` (conv2d0 -> two branches -> mixed3a concat -> softmax0) to ``path``.
 
     The input placeholder is ``[None, size, size, 3]`` (``size=None``: any size), named ``placeholder``.

@@ -89,8 +89,23 @@ def test_folded_model_equals_the_application_on_its_own_preprocessing(tmp_path, 
 def test_cli_registers_the_application_with_raw_input_range(loupe_home, v3_weights, capsys, tmp_path):
     data = tmp_path / "data.npz"
     np.savez(data, x=raw_images(6), y=np.arange(6))
-    code = main(["models", "add-application", "MobileNetV3Small", "--id", "mnv3", "--weights", str(v3_weights),
-                 "--input-size", "32", "--data", str(data), "--json", "-"])
+    code = main(
+        [
+            "models",
+            "add-application",
+            "MobileNetV3Small",
+            "--id",
+            "mnv3",
+            "--weights",
+            str(v3_weights),
+            "--input-size",
+            "32",
+            "--data",
+            str(data),
+            "--json",
+            "-",
+        ]
+    )
     assert code == 0
     added = json.loads(capsys.readouterr().out)
     assert added["id"] == "mnv3" and added["format"] == "keras"

@@ -38,15 +38,20 @@ def brute_force(record, layer: str) -> np.ndarray:
 
 @pytest.mark.parametrize("batch_size", [7, 128])
 def test_matches_brute_force_for_every_unit(record, batch_size):
-    result = compute_dataset_examples(DatasetExamplesSpec(model_id="small-cnn", layer="conv2", k=5,
-                                                          batch_size=batch_size))
+    result = compute_dataset_examples(
+        DatasetExamplesSpec(model_id="small-cnn", layer="conv2", k=5, batch_size=batch_size)
+    )
     acts = brute_force(record, "conv2")  # [40, 16, 16, 8]
     means, maxes = acts.mean(axis=(1, 2)), acts.max(axis=(1, 2))
     assert (result.units, result.k, result.n_examples, result.spatial) == (8, 5, 40, True)
     for unit in range(8):
         examples = result.unit(unit)
-        for ranked, stat, descending in ((examples.top_mean, means, True), (examples.bottom_mean, means, False),
-                                         (examples.top_max, maxes, True), (examples.bottom_max, maxes, False)):
+        for ranked, stat, descending in (
+            (examples.top_mean, means, True),
+            (examples.bottom_mean, means, False),
+            (examples.top_max, maxes, True),
+            (examples.bottom_max, maxes, False),
+        ):
             column = stat[:, unit]
             order = sorted(range(40), key=lambda i, c=column, d=descending: (-c[i] if d else c[i], i))[:5]
             assert [index for index, _ in ranked] == order
@@ -81,8 +86,15 @@ def test_cached_per_layer_and_readable_without_tensorflow(record, loupe_home):
         "images = load_example_inputs(result, [i for i, _ in result.unit(3).top_mean])\n"
         "print(images.shape, 'tensorflow' in sys.modules)\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            check=True, env={**os.environ, "LOUPE_HOME": str(loupe_home)}, timeout=120).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LOUPE_HOME": str(loupe_home)},
+        timeout=120,
+    ).stdout
     assert output.strip() == "(4, 32, 32, 3) False"
 
 
@@ -92,10 +104,15 @@ def test_split_restricts_the_pass(loupe_home, tmp_path):
 
     build_small_cnn().save(tmp_path / "m.keras")
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "d.npz", x=rng.uniform(0, 1, (10, 32, 32, 3)).astype(np.float32), y=np.arange(10) % 2,
-             split=np.array(["train"] * 6 + ["test"] * 4))
-    ModelRegistry().register(RegisterModelSpec(path=tmp_path / "m.keras", model_id="m",
-                                               datasets={DatasetRole.DATA: tmp_path / "d.npz"}))
+    np.savez(
+        tmp_path / "d.npz",
+        x=rng.uniform(0, 1, (10, 32, 32, 3)).astype(np.float32),
+        y=np.arange(10) % 2,
+        split=np.array(["train"] * 6 + ["test"] * 4),
+    )
+    ModelRegistry().register(
+        RegisterModelSpec(path=tmp_path / "m.keras", model_id="m", datasets={DatasetRole.DATA: tmp_path / "d.npz"})
+    )
     result = compute_dataset_examples(DatasetExamplesSpec(model_id="m", layer="conv2", k=3, split="test"))
     assert result.n_examples == 4
     assert all(index >= 6 for index, _ in result.unit(0).top_mean + result.unit(0).bottom_mean)

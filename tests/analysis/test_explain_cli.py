@@ -14,12 +14,24 @@ from tests.analysis.explain_support import FEATURES, LINEAR_BIAS, LINEAR_WEIGHTS
 def test_json_output(loupe_home, tmp_path, capsys):
     arrays = register_linear(tmp_path)
     out = tmp_path / "shap.json"
-    code = main(["explain", "--model", "linear", "--examples", "0-2,7", "--background", "20", "--seed", "3",
-                 "--json", str(out)])
+    code = main(
+        ["explain", "--model", "linear", "--examples", "0-2,7", "--background", "20", "--seed", "3", "--json", str(out)]
+    )
     assert code == 0
     payload = json.loads(out.read_text())
-    assert list(payload) == ["model", "revision", "explainer", "target", "background", "seed", "parameters",
-                             "dataset", "cached", "examples", "global"]
+    assert list(payload) == [
+        "model",
+        "revision",
+        "explainer",
+        "target",
+        "background",
+        "seed",
+        "parameters",
+        "dataset",
+        "cached",
+        "examples",
+        "global",
+    ]
     assert (payload["model"], payload["explainer"], payload["target"]) == ("linear", "exact", 0)
     assert [e["index"] for e in payload["examples"]] == [0, 1, 2, 7]
     seven = payload["examples"][3]
@@ -45,8 +57,10 @@ def test_json_to_stdout_only(loupe_home, tmp_path, capsys):
     [
         (["--target", "3"], "error: target class 3 is out of range for model 'linear'; valid classes are 0-0"),
         (["--examples", "x"], "error: examples 'x' must be integers or ranges like 0-63,70"),
-        (["--background", "999"], "error: background 999 is larger than the data (60 rows in {path!r}); "
-                                  "use at most 60"),
+        (
+            ["--background", "999"],
+            "error: background 999 is larger than the data (60 rows in {path!r}); use at most 60",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(loupe_home, tmp_path, capsys, argv, expected):

@@ -49,9 +49,7 @@ def test_shapes_cnn_attributions_are_additive_within_the_monte_carlo_error(demo)
     ],
 )
 def test_slice_attributions_point_at_the_injected_gaps(demo, column, group, feature, sign):
-    comparison = compare_slices(
-        SliceComparisonSpec(model_id="credit-mlp", column=column, group_a=group, per_group=100)
-    )
+    comparison = compare_slices(SliceComparisonSpec(model_id="credit-mlp", column=column, group_a=group, per_group=100))
     assert comparison.ranked_features()[0] == feature
     difference = comparison.difference[comparison.feature_names.index(feature)]
     assert np.sign(difference) == sign

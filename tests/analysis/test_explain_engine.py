@@ -61,18 +61,23 @@ def test_json_matches_the_documented_shape(loupe_home, tmp_path):
 
 def test_seeded_results_are_reproducible_and_independent_of_the_batch(loupe_home, tmp_path):
     register_mlp(tmp_path)
-    spec = ExplanationSpec(model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=7, max_evals=40,
-                           explainer="permutation")
+    spec = ExplanationSpec(
+        model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=7, max_evals=40, explainer="permutation"
+    )
     first = compute_attributions(spec)
     open_result_store().clear()
     again = compute_attributions(spec)
     assert not again.cached
     np.testing.assert_array_equal(first.values, again.values)
-    alone = compute_attributions(ExplanationSpec(model_id="mlp", examples=(2,), background=30, seed=7, max_evals=40,
-                                                 explainer="permutation"))
+    alone = compute_attributions(
+        ExplanationSpec(model_id="mlp", examples=(2,), background=30, seed=7, max_evals=40, explainer="permutation")
+    )
     np.testing.assert_array_equal(alone.values[0], first.values[2])
-    other_seed = compute_attributions(ExplanationSpec(model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=8,
-                                                      max_evals=40, explainer="permutation"))
+    other_seed = compute_attributions(
+        ExplanationSpec(
+            model_id="mlp", examples=(0, 1, 2, 3), background=30, seed=8, max_evals=40, explainer="permutation"
+        )
+    )
     assert not np.array_equal(other_seed.values, first.values)
     assert np.abs(first.additivity_errors).max() < 1e-6  # permutation explanations are exactly additive
 
@@ -124,8 +129,9 @@ def test_gradient_explainer_on_a_linear_image_model_is_exact_with_one_background
 def test_predicted_target_explains_each_examples_own_class(loupe_home, tmp_path):
     arrays, kernel = register_linear_image(tmp_path)
     x = arrays["x"]
-    result = compute_attributions(ExplanationSpec(model_id="linear-image", examples=tuple(range(10)), background=1,
-                                                  samples=10))
+    result = compute_attributions(
+        ExplanationSpec(model_id="linear-image", examples=tuple(range(10)), background=1, samples=10)
+    )
     logits = x.reshape(10, 16) @ kernel
     np.testing.assert_array_equal(result.classes, logits.argmax(axis=1))
     np.testing.assert_allclose(result.outputs, logits.max(axis=1), atol=1e-5)
@@ -138,8 +144,9 @@ def test_unit_target_explains_the_units_channel_mean(loupe_home, tmp_path, tiny_
     from analysis.datasets import DatasetRole
     from analysis.registry import ModelRegistry, RegisterModelSpec
 
-    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn",
-                                               datasets={DatasetRole.DATA: tiny_dataset_path}))
+    ModelRegistry().register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
     result = compute_attributions(
         ExplanationSpec(model_id="tiny-cnn", examples=(0, 1), target="conv:2", background=12, samples=1000)
     )

@@ -38,8 +38,9 @@ def test_unit_out_of_range(loupe_home, tiny_cnn_path, tiny_dataset_path):
     from analysis.datasets import DatasetRole
     from analysis.registry import ModelRegistry, RegisterModelSpec
 
-    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn",
-                                               datasets={DatasetRole.DATA: tiny_dataset_path}))
+    ModelRegistry().register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
     assert message({"model_id": "tiny-cnn", "target": "conv:4"}) == (
         "unit 4 is out of range for layer 'conv' of model 'tiny-cnn'; valid units are 0-3"
     )

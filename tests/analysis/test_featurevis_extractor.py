@@ -63,8 +63,12 @@ def test_both_paths_compute_the_same_activations_and_live_gradients_and_leave_th
     np.testing.assert_allclose(plain, warm, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(plain, model.get_layer("conv")(images).numpy(), rtol=1e-5, atol=1e-6)
     for unit in (0, 1, 3):
-        np.testing.assert_allclose(_gradient(extractor, images, unit, warm=False),
-                                   _gradient(extractor, images, unit, warm=True), rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(
+            _gradient(extractor, images, unit, warm=False),
+            _gradient(extractor, images, unit, warm=True),
+            rtol=1e-4,
+            atol=1e-7,
+        )
     assert model.get_layer("conv").activation.__name__ == "relu"  # the caller's layer was not rewired
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
 
@@ -106,13 +110,24 @@ def test_the_optimizer_takes_warm_start_steps_through_the_redirected_path(warm_s
     from analysis.featurevis.transforms import draw_transforms
 
     model, _ = _dead_unit_model()
-    optimizer = BatchOptimizer(extractor=build_extractor(model, ["conv"]), objective=channel("conv"), batch=1,
-                               image_hw=(8, 8), canvas_hw=(8, 8), channels=3, input_range=(0.0, 1.0),
-                               learning_rate=0.05)
+    optimizer = BatchOptimizer(
+        extractor=build_extractor(model, ["conv"]),
+        objective=channel("conv"),
+        batch=1,
+        image_hw=(8, 8),
+        canvas_hw=(8, 8),
+        channels=3,
+        input_range=(0.0, 1.0),
+        learning_rate=0.05,
+    )
     rng = np.random.default_rng(0)
     start = initial_batch_spectrum([rng], 8, 8)
-    result = optimizer.run(initial_spectrum=start, transforms=draw_transforms(rng, 8, (8, 8), (8, 8))[:, None],
-                           units=np.array([2], dtype=np.int32), warm_start_steps=warm_start_steps)
+    result = optimizer.run(
+        initial_spectrum=start,
+        transforms=draw_transforms(rng, 8, (8, 8), (8, 8))[:, None],
+        units=np.array([2], dtype=np.int32),
+        warm_start_steps=warm_start_steps,
+    )
     moved = float(np.abs(optimizer.spectrum.numpy() - start).max())
     assert result.values[0] == 0.0  # still dead on the final image either way
     assert (moved > 0.0) == (warm_start_steps > 0)

@@ -109,8 +109,14 @@ def test_objective_rises_after_a_few_steps(case):
 
     objective = case.make()
     optimizer = BatchOptimizer(
-        extractor=build_extractor(build_small_cnn(seed=1), objective.layers), objective=objective, batch=2,
-        image_hw=(32, 32), canvas_hw=(32, 32), channels=3, input_range=(0.0, 1.0), learning_rate=0.05,
+        extractor=build_extractor(build_small_cnn(seed=1), objective.layers),
+        objective=objective,
+        batch=2,
+        image_hw=(32, 32),
+        canvas_hw=(32, 32),
+        channels=3,
+        input_range=(0.0, 1.0),
+        learning_rate=0.05,
     )
     rngs = [np.random.default_rng([0, item]) for item in range(2)]
     spectrum = initial_batch_spectrum(rngs, 32, 32)
@@ -156,8 +162,10 @@ def test_capabilities_are_declared_on_the_classes():
 def test_check_objective_fits_names_the_problem():
     from analysis.errors import AnalysisInputError
 
-    layers = {"conv": LayerInfo(name="conv", kind="Conv2D", output_shape=(6, 6, 4), units=4),
-              "dense": LayerInfo(name="dense", kind="Dense", output_shape=(3,), units=3)}
+    layers = {
+        "conv": LayerInfo(name="conv", kind="Conv2D", output_shape=(6, 6, 4), units=4),
+        "dense": LayerInfo(name="dense", kind="Dense", output_shape=(3,), units=3),
+    }
     with pytest.raises(AnalysisInputError, match=r"^unit 4 is out of range for layer 'conv'; valid units are 0-3$"):
         o.check_objective_fits(o.channel("conv", 4), layers)
     with pytest.raises(AnalysisInputError, match=r"^unknown layer 'nope'; layers with units are 'conv' or 'dense'$"):
@@ -181,11 +189,20 @@ def test_diversity_term_lowers_pairwise_gram_similarity():
     transforms = np.stack([draw_transforms(rng, 48, (32, 32), (32, 32)) for rng in rngs], axis=1)
     units = np.full(4, 5, dtype=np.int32)
     similarity = {}
-    for label, objective in (("plain", o.channel("conv2")),
-                             ("diverse", o.channel("conv2") - 100 * o.diversity("conv2", 4))):
+    for label, objective in (
+        ("plain", o.channel("conv2")),
+        ("diverse", o.channel("conv2") - 100 * o.diversity("conv2", 4)),
+    ):
         optimizer = BatchOptimizer(
-            extractor=build_extractor(model, ["conv2"]), objective=objective, batch=4, image_hw=(32, 32),
-            canvas_hw=(32, 32), channels=3, input_range=(0.0, 1.0), learning_rate=0.05, images_per_unit=4,
+            extractor=build_extractor(model, ["conv2"]),
+            objective=objective,
+            batch=4,
+            image_hw=(32, 32),
+            canvas_hw=(32, 32),
+            channels=3,
+            input_range=(0.0, 1.0),
+            learning_rate=0.05,
+            images_per_unit=4,
         )
         result = optimizer.run(initial_spectrum=spectrum, transforms=transforms, units=units, warm_start_steps=16)
         import tensorflow as tf

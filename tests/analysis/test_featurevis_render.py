@@ -104,8 +104,13 @@ def test_cached_page_path_never_imports_tensorflow(small_cnn, loupe_home):
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-        env={**os.environ, "LOUPE_HOME": str(loupe_home)}, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LOUPE_HOME": str(loupe_home)},
+        timeout=120,
     )
     assert result.stdout.split() == ["False", "False"]
 
@@ -201,8 +206,10 @@ def test_tabular_model_is_refused(loupe_home, tmp_path):
         ({"seed": -2}, "seed -2 must be an integer from 0 to 9223372036854775807"),
         ({"image_size": 4}, "image_size 4 must be an integer from 8 to 1024"),
         ({"units": (), "objective": "direction"}, "objective 'direction' needs a finite, non-zero direction vector"),
-        ({"objective": "diversity", "batch": 2},
-         "batch 2 is smaller than diversity_images 4; one unit's images are optimised together"),
+        (
+            {"objective": "diversity", "batch": 2},
+            "batch 2 is smaller than diversity_images 4; one unit's images are optimised together",
+        ),
     ],
 )
 def test_spec_validation_messages(overrides, message):

@@ -12,8 +12,14 @@ from tests.analysis.featurevis_support import RED_SIZE, RED_UNIT, register_red_d
 
 def _spec(**overrides) -> RenderSpec:
     # No warm start, so nothing lets lucid's recipe reach the dead unit from grey noise.
-    values = {"model_id": "red", "layer": "conv", "units": (0, RED_UNIT), "steps": 16, "batch": 2,
-              "warm_start_steps": 0}
+    values = {
+        "model_id": "red",
+        "layer": "conv",
+        "units": (0, RED_UNIT),
+        "steps": 16,
+        "batch": 2,
+        "warm_start_steps": 0,
+    }
     return RenderSpec(**(values | overrides))
 
 

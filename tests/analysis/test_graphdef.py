@@ -41,9 +41,9 @@ def tiny_data(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def registered(loupe_home, tiny_pb, tiny_data):
-    return ModelRegistry().register(RegisterModelSpec(
-        path=tiny_pb, model_id="tiny-graph", input_size=SIZE, datasets={DatasetRole.DATA: tiny_data}
-    ))
+    return ModelRegistry().register(
+        RegisterModelSpec(path=tiny_pb, model_id="tiny-graph", input_size=SIZE, datasets={DatasetRole.DATA: tiny_data})
+    )
 
 
 def test_detects_a_frozen_graphdef_by_extension_and_content(tiny_pb):

@@ -394,8 +394,10 @@ def test_a_bug_on_a_worker_surfaces_with_its_traceback(tiny, monkeypatch):
     assert fake.calls.count(("cancel",)) == 2  # the other tasks are not left running
 
 
-@pytest.mark.parametrize("failure", [ConnectionError("Failed to connect to GCS at address 10.9.9.9:6379"),
-                                     TimeoutError("Timed out after 60 seconds")])
+@pytest.mark.parametrize(
+    "failure",
+    [ConnectionError("Failed to connect to GCS at address 10.9.9.9:6379"), TimeoutError("Timed out after 60 seconds")],
+)
 def test_an_unreachable_cluster_is_one_line_naming_the_address(tiny, monkeypatch, capsys, failure):
     monkeypatch.setenv("RAY_ADDRESS", "10.9.9.9:6379")
     fake = FakeRay(monkeypatch)

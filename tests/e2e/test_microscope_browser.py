@@ -24,8 +24,7 @@ def test_unit_link_shows_image_and_title_then_next_unit(demo_home, app_server, b
     image = page.locator("[data-testid='stImage'] img").first
     image.wait_for(timeout=30_000)
     # The <img> is in the page before its bytes arrive (slowly on a loaded machine): wait for them.
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
-                           timeout=30_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=30_000)
     assert image.evaluate("img => img.naturalWidth") == 64  # the 64x64 visualization of shapes-cnn
     page.screenshot(path=str(tmp_path / "unit0.png"))
 

@@ -53,12 +53,18 @@ def test_image_deep_link_with_a_target_class(models):
     ("params", "message"),
     [
         ({"model": "linear", "example": "abc"}, "example 'abc' must be a row index of the data set (0, 1, 2, ...)"),
-        ({"model": "linear-image", "target": "5"},
-         "target class 5 is out of range for model 'linear-image'; valid classes are 0-1"),
-        ({"model": "linear", "target": "out:3"}, "unit 3 is out of range for layer 'out' of model 'linear'; "
-                                                 "valid units are 0-0"),
-        ({"model": "linear", "target": "x y"},
-         "target 'x y' is not valid; use a class index (e.g. 3), LAYER:UNIT (e.g. conv4:12) or 'predicted'"),
+        (
+            {"model": "linear-image", "target": "5"},
+            "target class 5 is out of range for model 'linear-image'; valid classes are 0-1",
+        ),
+        (
+            {"model": "linear", "target": "out:3"},
+            "unit 3 is out of range for layer 'out' of model 'linear'; valid units are 0-0",
+        ),
+        (
+            {"model": "linear", "target": "x y"},
+            "target 'x y' is not valid; use a class index (e.g. 3), LAYER:UNIT (e.g. conv4:12) or 'predicted'",
+        ),
         ({"model": "nope"}, "unknown model 'nope'; registered models are 'linear' or 'linear-image'"),
     ],
 )

@@ -87,8 +87,9 @@ def test_unit_overlays_for_the_strongest_examples(loupe_home, tmp_path, tiny_cnn
     from analysis.datasets import DatasetRole
     from analysis.registry import ModelRegistry, RegisterModelSpec
 
-    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn",
-                                               datasets={DatasetRole.DATA: tiny_dataset_path}))
+    ModelRegistry().register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
     at = app(tmp_path, MICROSCOPE_APP).run()
     assert not at.exception and not at.get("image")
     at.button(key="unit-attributions").click().run()

@@ -21,12 +21,17 @@ def open_microscope(**params: str) -> AppTest:
 @pytest.fixture
 def tiny_graph(loupe_home, tmp_path):
     data = tmp_path / "graph-data.npz"
-    np.savez(data, x=np.random.default_rng(2).uniform(0, 1, (12, SIZE, SIZE, 3)).astype(np.float32),
-             y=np.arange(12) % 6)
-    return ModelRegistry().register(RegisterModelSpec(
-        path=write_tiny_graphdef(tmp_path / "tiny_inception.pb"), model_id="tiny-graph", input_size=SIZE,
-        datasets={DatasetRole.DATA: data},
-    ))
+    np.savez(
+        data, x=np.random.default_rng(2).uniform(0, 1, (12, SIZE, SIZE, 3)).astype(np.float32), y=np.arange(12) % 6
+    )
+    return ModelRegistry().register(
+        RegisterModelSpec(
+            path=write_tiny_graphdef(tmp_path / "tiny_inception.pb"),
+            model_id="tiny-graph",
+            input_size=SIZE,
+            datasets={DatasetRole.DATA: data},
+        )
+    )
 
 
 def test_model_page_lists_the_graph_layers(tiny_graph):

@@ -93,8 +93,9 @@ def test_unit_page_says_when_a_dead_unit_was_restarted_from_a_dataset_example(lo
     assert notes and "dataset row 7" in notes[0] and notes[0].startswith("Lucid's random start left this unit at 0")
 
 
-def test_a_view_the_layer_cannot_show_is_an_error_but_the_examples_still_show(loupe_home, tiny_cnn_path,
-                                                                                tiny_dataset_path):
+def test_a_view_the_layer_cannot_show_is_an_error_but_the_examples_still_show(
+    loupe_home, tiny_cnn_path, tiny_dataset_path
+):
     from analysis.datasets import DatasetRole
 
     ModelRegistry().register(

@@ -22,10 +22,19 @@ FEATURES = ("income", "debt", "history", "late")
 def tabular_result() -> AttributionResult:
     values = np.array([[0.3, -0.1, 0.05, 0.0], [-0.2, 0.4, 0.0, 0.1], [0.1, 0.0, -0.3, 0.02]], np.float32)
     return AttributionResult(
-        model_id="m", revision="r" * 64, explainer=Explainer.PERMUTATION, target=Target.parse(1),
-        feature_names=FEATURES, examples=np.array([4, 9, 11]), classes=np.array([1, 1, 1]),
-        inputs=np.arange(12, dtype=np.float32).reshape(3, 4), values=values,
-        outputs=np.array([0.75, 0.8, 0.32]), expected_values=np.full(3, 0.5), background=10, seed=0,
+        model_id="m",
+        revision="r" * 64,
+        explainer=Explainer.PERMUTATION,
+        target=Target.parse(1),
+        feature_names=FEATURES,
+        examples=np.array([4, 9, 11]),
+        classes=np.array([1, 1, 1]),
+        inputs=np.arange(12, dtype=np.float32).reshape(3, 4),
+        values=values,
+        outputs=np.array([0.75, 0.8, 0.32]),
+        expected_values=np.full(3, 0.5),
+        background=10,
+        seed=0,
     )
 
 
@@ -34,9 +43,19 @@ def image_result() -> AttributionResult:
     values[0, 0, 0] = 1.0  # positive top-left
     values[0, 1, 1] = -1.0  # negative bottom-right
     return AttributionResult(
-        model_id="cnn", revision="r" * 64, explainer=Explainer.GRADIENT, target=Target.parse("conv:1"),
-        feature_names=(), examples=np.array([0]), classes=np.array([-1]), inputs=np.zeros((1, 2, 2, 3), np.float32),
-        values=values, outputs=np.array([1.0]), expected_values=np.array([1.0]), background=1, seed=0,
+        model_id="cnn",
+        revision="r" * 64,
+        explainer=Explainer.GRADIENT,
+        target=Target.parse("conv:1"),
+        feature_names=(),
+        examples=np.array([0]),
+        classes=np.array([-1]),
+        inputs=np.zeros((1, 2, 2, 3), np.float32),
+        values=values,
+        outputs=np.array([1.0]),
+        expected_values=np.array([1.0]),
+        background=1,
+        seed=0,
     )
 
 
@@ -67,8 +86,14 @@ def test_bars_and_beeswarm_order_features_by_importance():
 
 def test_slice_difference_bars():
     comparison = SliceComparison(
-        column="group", group_a="D", group_b="(everyone else)", count_a=10, count_b=20, feature_names=FEATURES,
-        mean_a=np.array([-0.3, 0.0, 0.1, 0.0]), mean_b=np.array([0.1, 0.0, 0.05, 0.01]),
+        column="group",
+        group_a="D",
+        group_b="(everyone else)",
+        count_a=10,
+        count_b=20,
+        feature_names=FEATURES,
+        mean_a=np.array([-0.3, 0.0, 0.1, 0.0]),
+        mean_b=np.array([0.1, 0.0, 0.05, 0.01]),
     )
     figure = plot_slice_difference(comparison)
     assert list(figure.data[0].y)[-1] == "income" and figure.data[0].x[-1] == pytest.approx(-0.4)

@@ -64,12 +64,17 @@ else:
     count = min(GLOBAL_EXAMPLES, dataset.n_examples if dataset else GLOBAL_EXAMPLES)
     st.subheader("Global view")
     if st.toggle(f"Explain the first {count} examples (beeswarm and feature importance)", key="global"):
-        overview_spec = ExplanationSpec(model_id=model.model_id, examples=tuple(range(count)), target=target,
-                                        revision=revision)
+        overview_spec = ExplanationSpec(
+            model_id=model.model_id, examples=tuple(range(count)), target=target, revision=revision
+        )
         with user_errors():
             overview = explain_with_progress(overview_spec, f"Explaining {count} examples…")
         left, right = st.columns(2)
         left.plotly_chart(plot_beeswarm(overview), width="stretch")
         right.plotly_chart(plot_attribution_bars(overview), width="stretch")
-st.download_button("Download JSON", json.dumps(result.to_dict(), indent=2),
-                   file_name=f"{model.model_id}-example-{example}.json", mime="application/json")
+st.download_button(
+    "Download JSON",
+    json.dumps(result.to_dict(), indent=2),
+    file_name=f"{model.model_id}-example-{example}.json",
+    mime="application/json",
+)
