@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format demo bench lock clean
+.PHONY: run dev test lint format demo bench lock clean
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Loupe needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -18,6 +18,13 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 run: $(STAMP)
 	$(PY) -m analysis models build-demo --if-missing
 	$(VENV)/bin/streamlit run app.py --server.port 8501 --server.address 0.0.0.0
+
+# For working on the app: reload on save (polling the project's own modules: inotify's recursive
+# watch of the checkout would walk .venv and .loupe) and full tracebacks, on this machine only.
+dev: $(STAMP)
+	$(PY) -m analysis models build-demo --if-missing
+	$(VENV)/bin/streamlit run app.py --server.port 8501 --server.address 127.0.0.1 \
+		--server.fileWatcherType poll --server.runOnSave true --client.showErrorDetails full
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

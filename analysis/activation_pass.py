@@ -75,7 +75,7 @@ def run_activation_pass(
     import keras
     import tensorflow as tf
 
-    from analysis.graphdef import GraphDefModel
+    from analysis.models.graphdef import GraphDefModel
 
     if isinstance(model, GraphDefModel):  # a frozen GraphDef: prune the graph to the layer's op
         layer_outputs = model.layer_outputs([layer])

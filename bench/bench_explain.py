@@ -35,8 +35,8 @@ def timed(function):
 
 def bench(model_id: str, target: str, count: int, label: str, explainer: str | None = None) -> None:
     from analysis.explain import ExplanationSpec, compute_attributions
-    from analysis.model_loading import load_revision
-    from analysis.registry import ModelRegistry
+    from analysis.models.loading import load_revision
+    from analysis.models.registry import ModelRegistry
 
     model = load_revision(ModelRegistry().resolve(model_id))
     warm, warm_seconds = timed(

@@ -123,8 +123,8 @@ def main() -> None:
     from analysis.featurevis.spec import DEFAULT_STEPS, DEFAULT_WARM_START_STEPS
 
     args.steps = args.steps or DEFAULT_STEPS
-    from analysis.model_loading import load_revision
-    from analysis.registry import ModelRegistry
+    from analysis.models.loading import load_revision
+    from analysis.models.registry import ModelRegistry
     from cache import ResultStore
 
     registry = ModelRegistry(home)
@@ -197,7 +197,7 @@ def main() -> None:
 
     if args.skip_precompute:
         return
-    from analysis.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+    from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
 
     store = ResultStore(home / "precompute")
     started = time.perf_counter()

@@ -48,8 +48,8 @@ def main() -> None:
     from analysis.demo.build import build_demo_models
     from analysis.fairness import FairnessSpec, compute_fairness_slices
     from analysis.model_card import CardFormat, ModelCardSpec, build_model_card, parse_fields, render_card
+    from analysis.models.registry import ModelRegistry
     from analysis.privacy import MembershipAuditSpec, ModelSource, SlicingOptions, run_membership_audit, save_audit
-    from analysis.registry import ModelRegistry
 
     build_demo_models(report=lambda message: None)
     model = ModelRegistry().get("credit-mlp")

@@ -67,7 +67,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seed, shared with ``make run``: only the first session on a machine trains.
     """
     from analysis.demo.build import build_demo_models
-    from analysis.registry import ModelRegistry
+    from analysis.models.registry import ModelRegistry
 
     home = tmp_path_factory.mktemp("demo-home")
     previous = {key: os.environ.get(key) for key in ("LOUPE_HOME", "LOUPE_DEMO_BUILD_DIR")}

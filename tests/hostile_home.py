@@ -20,8 +20,8 @@ def build_hostile_home(root: Path, *, with_savedmodel: bool = False) -> str:
     import keras
 
     from analysis.datasets import DatasetRole
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
     from analysis.records import RecordStore
-    from analysis.registry import ModelRegistry, RegisterModelSpec
 
     home = root / "home"
     home.mkdir()

@@ -13,7 +13,7 @@ from ui.shared import get_registry
 @st.cache_resource(max_entries=4)
 def _loaded_model(model_id: str, revision: str) -> Any:
     """One Keras model per revision per server (inference only, shared by sessions)."""
-    from analysis.model_loading import load_revision
+    from analysis.models.loading import load_revision
 
     return load_revision(get_registry().resolve(model_id, revision))
 

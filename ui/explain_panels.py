@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from analysis.dataset_examples import DatasetExamplesResult
 from analysis.errors import describe_choices
 from analysis.explain import (
     EVERYONE_ELSE,
@@ -22,7 +21,8 @@ from analysis.explain import (
     comparison_from_attributions,
     slice_labels,
 )
-from analysis.unit_links import UnitLink
+from analysis.microscope.dataset_examples import DatasetExamplesResult
+from analysis.microscope.unit_links import UnitLink
 from ui.cached_explain import cached_attributions, explain_with_progress
 from ui.fairness_controls import set_url
 from ui.shared import get_registry, user_errors

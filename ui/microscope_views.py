@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis.errors import AnalysisInputError
 from analysis.featurevis import ObjectiveKind, RenderSpec, UnitRendering, cached_targets, load_cached_rendering
-from analysis.unit_links import VIEWS, UnitLink
+from analysis.microscope.unit_links import VIEWS, UnitLink
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
 

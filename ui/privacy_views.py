@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from analysis.datasets import DatasetRole
+from analysis.models.registry import ModelRecord
 from analysis.paths import loupe_home
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
 from analysis.privacy.audit_records import audit_json, list_audits
 from analysis.privacy.result import MembershipAuditResult
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions
 from analysis.records import AnalysisRecord
-from analysis.registry import ModelRecord
 from ui.cached_privacy import report_html
 from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 

@@ -10,8 +10,8 @@ from typing import TypeVar
 import streamlit as st
 
 from analysis.errors import AnalysisInputError
+from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.paths import loupe_home
-from analysis.registry import ModelRecord, ModelRegistry
 
 T = TypeVar("T")
 

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import streamlit as st
 
-from analysis.dataset_examples import (
+from analysis.datasets import DatasetRole, load_npz
+from analysis.microscope.dataset_examples import (
     DatasetExamplesResult,
     DatasetExamplesSpec,
     compute_dataset_examples,
     load_cached_dataset_examples,
 )
-from analysis.datasets import DatasetRole, load_npz
-from analysis.unit_links import UnitLink
+from analysis.microscope.unit_links import UnitLink
 from ui.explain_panels import show_unit_attributions
 from ui.shared import user_errors
 from visualizers.microscope import overlay_heatmap, plot_activation_histogram, to_display_image

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from analysis.dataset_examples import UnitExamples
+from analysis.microscope.dataset_examples import UnitExamples
 
 
 def plot_activation_histogram(unit: UnitExamples, *, by: str = "mean", title: str | None = None) -> go.Figure:

@@ -109,7 +109,7 @@ def run_fairness(args: argparse.Namespace) -> int:
         missing=args.missing,
     )
     if spec.model_id is not None:
-        from analysis.registry import ModelRegistry
+        from analysis.models.registry import ModelRegistry
 
         ModelRegistry().get(spec.model_id)  # an unknown model fails here, before any progress line
     progress(f"fairness: {args.bootstrap} bootstrap resamples over {len(spec.groupings)} groupings ...")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from analysis.cli.output import add_json_option, emit, parse_range, progress
 from analysis.datasets import DatasetRole
-from analysis.registry import ModelRecord, ModelRegistry, RegisterModelSpec
+from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -105,7 +105,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_add_application(args: argparse.Namespace) -> int:
-    from analysis.applications import AddApplicationSpec, add_application
+    from analysis.models.applications import AddApplicationSpec, add_application
 
     spec = AddApplicationSpec(
         name=args.name,

@@ -91,7 +91,7 @@ class ProgressBar:
 
 
 def _units(args: argparse.Namespace, kind: ObjectiveKind) -> tuple[int, ...]:
-    from analysis.registry import ModelRegistry
+    from analysis.models.registry import ModelRegistry
 
     layer = ModelRegistry().resolve(args.model_id, args.rev).summary.layer(args.layer)  # names valid layers
     if not kind.per_unit:
@@ -103,9 +103,9 @@ def _units(args: argparse.Namespace, kind: ObjectiveKind) -> tuple[int, ...]:
 
 def _dataset_maxima(spec: RenderSpec, progress: ProgressBar) -> dict[int, float] | None:
     """Each unit's strongest activation over the linked data set (None if no data set is linked)."""
-    from analysis.dataset_examples import DatasetExamplesSpec, Ranking, compute_dataset_examples
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry
+    from analysis.microscope.dataset_examples import DatasetExamplesSpec, Ranking, compute_dataset_examples
+    from analysis.models.registry import ModelRegistry
 
     if not spec.objective.per_unit or ModelRegistry().get(spec.model_id).dataset(DatasetRole.DATA) is None:
         return None

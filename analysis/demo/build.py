@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from analysis.datasets import DatasetRole
+from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 from analysis.paths import loupe_home
-from analysis.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 
 DEMO_IDS = ("shapes-cnn", "shapes-cnn-memorizer", "credit-mlp")
 

@@ -31,7 +31,8 @@ from analysis.explain.spec import (
     default_feature_names,
 )
 from analysis.hashing import sha256_arrays, sha256_file
-from analysis.registry import ModelRegistry, RevisionRecord
+from analysis.models.registry import ModelRegistry
+from analysis.models.revisions import RevisionRecord
 from cache import NPZ, ResultStore, make_key
 
 ANALYSIS_NAME = "explain"
@@ -259,7 +260,7 @@ def compute_attributions(
             raise ExplanationCancelled
         loaded = model
         if loaded is None:
-            from analysis.model_loading import load_revision
+            from analysis.models.loading import load_revision
 
             loaded = load_revision(resolved.revision, keras_needed_for="explanations")
         return _compute(resolved, loaded, progress, cancel).to_npz()

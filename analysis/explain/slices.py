@@ -27,7 +27,7 @@ from analysis.explain.spec import (
     ExplanationSpec,
     Target,
 )
-from analysis.registry import ModelRegistry
+from analysis.models.registry import ModelRegistry
 
 EVERYONE_ELSE = "(everyone else)"
 DEFAULT_PER_GROUP = 200

@@ -18,7 +18,8 @@ from analysis.errors import AnalysisInputError, describe_choices
 from analysis.fairness.spec import FairnessSpec
 from analysis.fairness.tables import MISSING_COLUMN, FairnessData, check_labels, sensitive_values
 from analysis.hashing import sha256_file
-from analysis.registry import ModelRegistry, RevisionRecord
+from analysis.models.registry import ModelRegistry
+from analysis.models.revisions import RevisionRecord
 
 SCORES_CODE_VERSION = "1"
 BATCH_SIZE = 4096
@@ -112,7 +113,7 @@ def model_scores(revision: RevisionRecord, x: np.ndarray, data_hash: str) -> tup
     )
 
     def compute() -> dict[str, np.ndarray]:
-        from analysis.model_loading import load_revision
+        from analysis.models.loading import load_revision
 
         model = load_revision(revision, keras_needed_for="fairness slices")
         outputs = np.asarray(model.predict(x, batch_size=BATCH_SIZE, verbose=0), dtype=np.float64)

@@ -19,8 +19,9 @@ from typing import Any
 from analysis.datasets import DatasetInfo, DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering
-from analysis.model_files import LayerInfo
-from analysis.registry import ModelRegistry, RevisionRecord
+from analysis.models.registry import ModelRegistry
+from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import LayerInfo
 from cache import JSON, PNG, ResultStore, make_key
 
 ANALYSIS_NAME = "featurevis"

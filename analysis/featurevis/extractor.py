@@ -82,7 +82,7 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
     """
     import keras
 
-    from analysis.graphdef import WARM_START_NOTE, GraphDefModel
+    from analysis.models.graphdef import WARM_START_NOTE, GraphDefModel
 
     redirect = tf.Variable(False, trainable=False, name="redirect_relu")
     if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone

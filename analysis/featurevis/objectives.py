@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from analysis.errors import AnalysisInputError
-from analysis.model_files import LayerInfo
+from analysis.models.summary import LayerInfo
 
 
 @dataclass(frozen=True)

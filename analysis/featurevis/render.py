@@ -19,7 +19,7 @@ import numpy as np
 from analysis.errors import AnalysisInputError
 from analysis.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
 from analysis.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
-from analysis.registry import ModelRegistry
+from analysis.models.registry import ModelRegistry
 from cache import ResultStore
 
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], message)
@@ -245,7 +245,7 @@ def _example_starts_for(
     """Reads each unit's strongest example from the layer's dataset examples (computed once, cached)."""
 
     def starts(units: list[int]) -> ExampleStarts:
-        from analysis.dataset_examples import (
+        from analysis.microscope.dataset_examples import (
             DatasetExamplesSpec,
             Ranking,
             compute_dataset_examples,
@@ -323,7 +323,7 @@ def render_units(
             if not todo:
                 continue
             if model is None:
-                from analysis.model_loading import load_revision
+                from analysis.models.loading import load_revision
 
                 model = load_revision(resolved.revision)
 

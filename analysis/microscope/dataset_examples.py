@@ -23,8 +23,9 @@ import numpy as np
 
 from analysis.datasets import DatasetInfo, DatasetRole, load_npz
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.model_files import LayerInfo
-from analysis.registry import ModelRegistry, RevisionRecord
+from analysis.models.registry import ModelRegistry
+from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import LayerInfo
 from cache import NPZ, ResultStore, make_key
 
 CODE_VERSION = "dataset-examples-1"
@@ -288,7 +289,7 @@ def compute_dataset_examples(
                 raise AnalysisInputError(f"the data set of {spec.model_id!r} has no {spec.split!r} examples")
         loaded = model
         if loaded is None:
-            from analysis.model_loading import load_revision
+            from analysis.models.loading import load_revision
 
             loaded = load_revision(resolved.revision)
         stats = run_activation_pass(

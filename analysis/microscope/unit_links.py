@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.model_files import LayerInfo
-from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
+from analysis.models.registry import ModelRecord, ModelRegistry
+from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import LayerInfo
 
 VIEWS = ("channel", "neuron", "negative", "diversity", "deepdream")
 DEFAULT_VIEW = "channel"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from analysis.model_card.assemble import ModelCard, ModelCardSpec, build_model_card
+from analysis.model_card.assemble import build_model_card
+from analysis.model_card.card import ModelCard, ModelCardSpec
 from analysis.model_card.field_store import CardFieldStore, StoredFields
 from analysis.model_card.fields import FieldProblem, ModelCardFields, load_fields_yaml, parse_fields
 

@@ -15,23 +15,19 @@ before the card is returned. Building needs no TensorFlow.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-from analysis.datasets import DatasetInfo
 from analysis.errors import AnalysisInputError
+from analysis.model_card.card import ModelCard, ModelCardSpec
 from analysis.model_card.document import build_document
-from analysis.model_card.evidence import READERS, CardMetric, RecordEvidence
+from analysis.model_card.evidence import READERS
 from analysis.model_card.field_store import CardFieldStore
 from analysis.model_card.fields import ModelCardFields
 from analysis.model_card.schema_check import validate_card_document
-from analysis.model_files import ModelSummary
+from analysis.models.registry import ModelRegistry
 from analysis.records import AnalysisRecord, RecordStore
-from analysis.registry import ModelRegistry
 
 CARD_KINDS = ("fairness", "privacy")
 OTHER_MODEL = (
@@ -46,66 +42,6 @@ OTHER_REVISION = (
     "Record {record_id} was computed on revision sha256:{theirs}, not on the revision this card describes "
     "(sha256:{ours}); its numbers may not hold for this revision."
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelCardSpec:
-    """Which card to build.
-
-    ``revision``: a hash prefix (None: the current revision). ``record_ids``: the records
-    to cite (None: the latest fairness and privacy records; ``()``: none). ``fields``: the
-    qualitative fields (None: those stored for the model). ``home``: the Loupe home folder.
-    """
-
-    model_id: str
-    revision: str | None = None
-    record_ids: tuple[str, ...] | None = None
-    fields: ModelCardFields | None = None
-    home: Path | None = None
-    generated_at: str | None = None  # ISO timestamp; None: now (set it for reproducible output)
-    graphics: bool = True  # embed the charts as base64 PNG in the JSON card (matplotlib)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model_id, str) or not self.model_id.strip():
-            raise AnalysisInputError("a model card needs a model id, e.g. 'credit-mlp'")
-        if self.record_ids is not None:
-            object.__setattr__(
-                self, "record_ids", tuple(dict.fromkeys(r.strip() for r in self.record_ids if r.strip()))
-            )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelCard:
-    """A generated card: its parts (for the renderers) and its validated v0.0.2 ``document``."""
-
-    model_id: str
-    name: str
-    revision: str
-    model_path: str
-    generated_at: str
-    summary: ModelSummary
-    datasets: tuple[DatasetInfo, ...]
-    fields: ModelCardFields
-    fields_revision: str | None  # the revision the stored fields were saved for (None: given directly)
-    evidence: tuple[RecordEvidence, ...]
-    notes: tuple[str, ...] = ()
-    graphics: tuple[tuple[str, str], ...] = ()  # (name, base64 PNG) for the JSON graphics collection
-    document: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def metrics(self) -> tuple[CardMetric, ...]:
-        return tuple(m for e in self.evidence for m in e.metrics)
-
-    @property
-    def record_ids(self) -> tuple[str, ...]:
-        return tuple(e.record.record_id for e in self.evidence)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The v0.0.2 JSON document (a copy)."""
-        return json.loads(json.dumps(self.document))
-
-    def to_json(self) -> str:
-        return json.dumps(self.document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def select_records(

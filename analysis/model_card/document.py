@@ -25,7 +25,7 @@ from analysis.model_card.fields import OUT_OF_SCOPE_PREFIX
 from analysis.model_card.schema_check import SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from analysis.model_card.assemble import ModelCard
+    from analysis.model_card.card import ModelCard
 
 
 def describe_shape(shape: tuple[int | None, ...]) -> str:

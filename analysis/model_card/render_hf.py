@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from analysis.model_card.assemble import ModelCard
+from analysis.model_card.card import ModelCard
 from analysis.model_card.render_markdown import (
     datasets_lines,
     details_lines,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from analysis.model_card.assemble import ModelCard
+from analysis.model_card.card import ModelCard
 from analysis.model_card.charts import PALETTE, fairness_charts, privacy_charts, roc_chart
 from analysis.model_card.document import (
     architecture_text,

@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from analysis.model_card.assemble import ModelCard
+from analysis.model_card.card import ModelCard
 from analysis.model_card.document import architecture_text, input_format_text, output_format_text
 from analysis.model_card.tables import disparity_metrics, display_ci, display_number, metric_table, privacy_summary
 

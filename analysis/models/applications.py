@@ -245,7 +245,7 @@ def _fold_bgr_flip(model: Any) -> None:
 
 def add_application(spec: AddApplicationSpec, *, registry: Any = None) -> Any:
     """Build, save as ``<LOUPE_HOME>/applications/<id>.keras`` and register; returns the ModelRecord."""
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     registry = registry or ModelRegistry()
     folder = loupe_home() / "applications"

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.model_files import LayerInfo, ModelFormat, ModelSummary
+from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary
 
 LAYER_OPS = ("Relu", "Relu6", "Concat", "ConcatV2")
 PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")

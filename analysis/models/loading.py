@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import AnalysisInputError
-from analysis.model_files import (
-    TRUST_HINT,
-    LayerInfo,
-    ModelFormat,
-    ModelSummary,
-    check_safe,
-    detect_format,
-)
+from analysis.models.files import TRUST_HINT, check_safe, detect_format
+from analysis.models.graphdef import load_graphdef
+from analysis.models.revisions import RevisionRecord, check_revision_available
+from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary
 
 # Layers that only pass values through or preprocess the input have no units of their own.
 _NO_UNITS = {
@@ -34,13 +30,11 @@ def load_keras_model(
 ) -> Any:
     """A ``keras.Model`` for ``path``; every failure is an AnalysisInputError naming the file.
 
-    A frozen GraphDef ``.pb`` gives an :class:`analysis.graphdef.GraphDefModel` instead;
+    A frozen GraphDef ``.pb`` gives an :class:`analysis.models.graphdef.GraphDefModel` instead;
     ``input_name`` (its input placeholder) and ``input_size`` apply only to GraphDefs.
     """
     model_format = detect_format(path)
     if model_format is ModelFormat.GRAPHDEF:
-        from analysis.graphdef import load_graphdef
-
         return load_graphdef(path, input_name=input_name, input_size=input_size)
     if input_name is not None or input_size is not None:
         raise AnalysisInputError(
@@ -169,15 +163,13 @@ def _output_kind(model: Any, output_shape: tuple[int | None, ...]) -> str:
     return "values"
 
 
-def load_revision(revision: Any, *, keras_needed_for: str | None = None) -> Any:
-    """The ``keras.Model`` of a registered revision (a :class:`analysis.registry.RevisionRecord`).
+def load_revision(revision: RevisionRecord, *, keras_needed_for: str | None = None) -> Any:
+    """The ``keras.Model`` of a registered revision (a :class:`analysis.models.revisions.RevisionRecord`).
 
     Checks first that the file still holds that revision, so a stale link fails clearly.
     ``keras_needed_for`` names an analysis that needs a real Keras model (e.g. "privacy
     audits"): a frozen GraphDef, which only the Microscope supports, is then refused clearly.
     """
-    from analysis.registry import check_revision_available
-
     if keras_needed_for and revision.summary.format is ModelFormat.GRAPHDEF:
         raise AnalysisInputError(
             f"model {revision.model_id!r} is a frozen GraphDef; {keras_needed_for} need a Keras model "

@@ -25,7 +25,10 @@ from typing import Any
 from analysis.datasets import DatasetInfo, DatasetRole, inspect_dataset
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.hashing import sha256_path
-from analysis.model_files import ModelSummary, detect_format
+from analysis.models.files import detect_format
+from analysis.models.loading import describe_model, load_keras_model
+from analysis.models.revisions import RevisionRecord, check_revision_available
+from analysis.models.summary import ModelSummary
 from analysis.paths import loupe_home
 from analysis.sqlite_store import connect_database
 
@@ -68,33 +71,6 @@ class RegisterModelSpec:
             )
         if self.input_range is not None and not self.input_range[0] < self.input_range[1]:
             raise AnalysisInputError(f"input range {self.input_range!r} must be LO,HI with LO < HI")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RevisionRecord:
-    """One registered content of a model: its hash, file, format and summary."""
-
-    model_id: str
-    revision: str
-    path: str
-    registered_at: str
-    trusted: bool
-    summary: ModelSummary
-    size_bytes: int
-    mtime_ns: int
-
-    @property
-    def short(self) -> str:
-        return self.revision[:12]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "revision": self.revision,
-            "path": self.path,
-            "registered_at": self.registered_at,
-            "trusted": self.trusted,
-            **self.summary.to_dict(),
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,7 +118,6 @@ class ModelRegistry:
     # -- writing -----------------------------------------------------------------------
     def register(self, spec: RegisterModelSpec) -> ModelRecord:
         """Register ``spec.path`` under ``spec.model_id`` (a new revision if its content changed)."""
-        from analysis.model_loading import describe_model, load_keras_model
 
         path = Path(spec.path).expanduser().resolve()
         model_format = detect_format(path)
@@ -278,21 +253,3 @@ class ModelRegistry:
             )
         check_revision_available(matches[0])
         return matches[0]
-
-
-def check_revision_available(revision: RevisionRecord) -> None:
-    """Raise AnalysisInputError if the revision's file is gone or no longer holds it."""
-    path = Path(revision.path)
-    if not path.exists():
-        raise AnalysisInputError(
-            f"revision {revision.short} of {revision.model_id!r} is no longer available: "
-            f"its file {revision.path!r} is gone"
-        )
-    stat = path.stat()
-    if path.is_file() and (stat.st_size, stat.st_mtime_ns) == (revision.size_bytes, revision.mtime_ns):
-        return
-    if sha256_path(path) != revision.revision:
-        raise AnalysisInputError(
-            f"revision {revision.short} of {revision.model_id!r} is no longer available: "
-            f"its file {revision.path!r} now holds different content"
-        )

@@ -16,12 +16,13 @@ import numpy as np
 
 from analysis.datasets import META_PREFIX, DatasetInfo, DatasetRole, inspect_dataset, load_npz
 from analysis.errors import AnalysisInputError, describe_choices
+from analysis.models.registry import ModelRecord, ModelRegistry
+from analysis.models.revisions import RevisionRecord
 from analysis.paths import open_result_store
 from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
 from analysis.privacy.progress import ProgressFn, scaled_progress
 from analysis.privacy.slicing import MISSING_COLUMN
 from analysis.privacy.spec import ModelSource
-from analysis.registry import ModelRecord, ModelRegistry, RevisionRecord
 
 OUTPUTS_CODE_VERSION = "2"
 _OUTPUT_KINDS = {
@@ -172,7 +173,7 @@ def compute_outputs(
     pre-activation, computed in float64): float32 probabilities saturate at 1.0 for
     confidently fitted examples, making member and non-member losses tie at 0.
     """
-    from analysis.model_loading import load_revision
+    from analysis.models.loading import load_revision
 
     progress(0.0, f"loading model {revision.model_id} (revision {revision.short})")
     model = load_revision(revision, keras_needed_for="privacy audits")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.datasets import DatasetRole
-from analysis.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
 LINEAR_WEIGHTS = np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)
 LINEAR_BIAS = 0.7

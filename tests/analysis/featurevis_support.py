@@ -39,7 +39,7 @@ def build_small_cnn(seed: int = 0, size: int = 32):
 def register_small_cnn(tmp_path: Path, model_id: str = "small-cnn", *, with_data: bool = False, size: int = 32):
     """Save, register (optionally with a DATA npz of 40 seeded images) and return the record."""
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     path = tmp_path / f"{model_id}.keras"
     build_small_cnn(size=size).save(path)
@@ -71,7 +71,7 @@ def red_detector_model():
 def register_red_detector(tmp_path: Path, *, with_data: bool) -> None:
     """Data: 12 grey-ish images and one with a red square (row 7), where the red unit fires."""
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     path = tmp_path / "red.keras"
     red_detector_model().save(path)

@@ -16,8 +16,8 @@ import pytest
 
 from analysis.datasets import DatasetRole
 from analysis.model_card.fields import parse_fields
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.records import RecordStore
-from analysis.registry import ModelRegistry, RegisterModelSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_SCHEMA = REPO_ROOT.parent / "shared" / "reference" / "model_card.schema.v0.0.2.json"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.applications import APPLICATIONS, AddApplicationSpec, add_application, build_application
 from analysis.cli.main import main
 from analysis.errors import AnalysisInputError, describe_choices
+from analysis.models.applications import APPLICATIONS, AddApplicationSpec, add_application, build_application
 
 V3_FILE = "weights_mobilenet_v3_small_224_1.0_float.h5"  # what Keras 3.15 downloads for MobileNetV3Small
 
@@ -124,7 +124,7 @@ def test_cli_registers_the_application_with_raw_input_range(loupe_home, v3_weigh
 def test_registered_model_loads_and_matches_the_weights(loupe_home, v3_weights):
     import keras
 
-    from analysis.model_loading import load_revision
+    from analysis.models.loading import load_revision
 
     record = add_application(
         AddApplicationSpec(name="MobileNetV3Small", model_id="mnv3", weights=v3_weights, input_size=32)

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.dataset_examples import (
+from analysis.errors import AnalysisInputError
+from analysis.microscope.dataset_examples import (
     DatasetExamplesSpec,
     Ranking,
     compute_dataset_examples,
     load_cached_dataset_examples,
     load_example_inputs,
 )
-from analysis.errors import AnalysisInputError
 from tests.analysis.featurevis_support import build_small_cnn, register_small_cnn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,8 @@ def test_cached_per_layer_and_readable_without_tensorflow(record, loupe_home):
     assert first.to_dict() | {"cached": True} == again.to_dict()
     code = (
         "import sys\n"
-        "from analysis.dataset_examples import DatasetExamplesSpec, load_cached_dataset_examples, load_example_inputs\n"
+        "from analysis.microscope.dataset_examples import (\n"
+        "    DatasetExamplesSpec, load_cached_dataset_examples, load_example_inputs)\n"
         "result = load_cached_dataset_examples(DatasetExamplesSpec(model_id='small-cnn', layer='conv1', k=4))\n"
         "images = load_example_inputs(result, [i for i, _ in result.unit(3).top_mean])\n"
         "print(images.shape, 'tensorflow' in sys.modules)\n"
@@ -100,7 +101,7 @@ def test_cached_per_layer_and_readable_without_tensorflow(record, loupe_home):
 
 def test_split_restricts_the_pass(loupe_home, tmp_path):
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     build_small_cnn().save(tmp_path / "m.keras")
     rng = np.random.default_rng(1)

@@ -11,7 +11,7 @@ import pytest
 from analysis.demo.build import DEMO_IDS, DemoConfig, build_demo_models, weights_hash
 from analysis.demo.credit import GROUPS, INJECTED, generate_credit
 from analysis.demo.shapes import CLASS_NAMES, generate_shapes
-from analysis.registry import ModelRegistry
+from analysis.models.registry import ModelRegistry
 
 
 def test_shapes_generator_is_deterministic_and_balanced():

@@ -142,7 +142,7 @@ def test_unit_target_explains_the_units_channel_mean(loupe_home, tmp_path, tiny_
     import keras
 
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     ModelRegistry().register(
         RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})

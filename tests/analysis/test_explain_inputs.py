@@ -36,7 +36,7 @@ def test_target_class_out_of_range(image_model):
 
 def test_unit_out_of_range(loupe_home, tiny_cnn_path, tiny_dataset_path):
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     ModelRegistry().register(
         RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})
@@ -128,7 +128,7 @@ def test_spec_validation(kwargs, expected):
 
 
 def test_unknown_model_and_missing_data(loupe_home, tiny_cnn_path):
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     assert message({"model_id": "nope"}) == "unknown model 'nope'; registered models are (none)"
     ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="bare"))

@@ -9,7 +9,7 @@ import sklearn.metrics as skm
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.fairness import FairnessSpec, compute_fairness_slices
-from analysis.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
 
 def register(tmp_path, *, units: int, activation: str, model_id: str) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analysis.featurevis import objectives as o
-from analysis.model_files import LayerInfo
+from analysis.models.summary import LayerInfo
 from tests.analysis.featurevis_support import build_small_cnn
 
 VECTOR = tuple(float(v) for v in np.linspace(-1, 1, 8))

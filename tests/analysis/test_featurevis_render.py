@@ -64,12 +64,12 @@ def test_batched_and_one_at_a_time_agree(small_cnn, tmp_path):
 
 def test_second_call_is_served_from_the_cache_without_the_model(small_cnn, monkeypatch):
     first = render_units(spec())
-    import analysis.model_loading
+    import analysis.models.loading
 
     def refuse(*args, **kwargs):
         raise AssertionError("a cached rendering must not load the model")
 
-    monkeypatch.setattr(analysis.model_loading, "load_revision", refuse)
+    monkeypatch.setattr(analysis.models.loading, "load_revision", refuse)
     again = render_units(spec())
     assert [r.cached for r in again] == [True, True]
     assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
@@ -182,7 +182,7 @@ def test_unknown_model_names_the_registered_ones(small_cnn):
 def test_tabular_model_is_refused(loupe_home, tmp_path):
     import keras
 
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     inputs = keras.Input((8,))
     keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs)).save(tmp_path / "mlp.keras")

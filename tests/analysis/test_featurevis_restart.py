@@ -55,7 +55,7 @@ def test_without_a_linked_data_set_a_dead_unit_stays_at_zero(loupe_home, tmp_pat
 
 
 def test_the_cache_key_names_the_data_set_dead_units_restart_from(loupe_home, tmp_path):
-    from analysis.registry import ModelRegistry
+    from analysis.models.registry import ModelRegistry
 
     register_red_detector(tmp_path, with_data=True)
     (red,) = render_units(_spec(units=(RED_UNIT,)))

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from analysis.cli.main import main
-from analysis.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.featurevis import RenderSpec, render_units
-from analysis.graphdef import LUCID_INPUT_RANGE, GraphDefModel, load_graphdef
-from analysis.model_files import ModelFormat, detect_format
-from analysis.registry import ModelRegistry, RegisterModelSpec
+from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+from analysis.models.files import detect_format
+from analysis.models.graphdef import LUCID_INPUT_RANGE, GraphDefModel, load_graphdef
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.summary import ModelFormat
 from tests.analysis.graphdef_support import SIZE, reference_layers, tiny_graph_weights, write_tiny_graphdef
 
 LAYERS = [
@@ -234,8 +235,8 @@ def test_bad_input_size(tiny_pb):
 
 
 def test_analyses_that_need_keras_refuse_a_graphdef_clearly(loupe_home, tmp_path):
-    from analysis.model_loading import load_revision
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.loading import load_revision
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     path = tmp_path / "tiny.pb"
     write_tiny_graphdef(path)

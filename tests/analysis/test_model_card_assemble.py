@@ -16,8 +16,8 @@ from analysis.errors import AnalysisInputError
 from analysis.model_card import CardFieldStore, ModelCardFields, ModelCardSpec, build_model_card
 from analysis.model_card.fields import ModelDetailsFields
 from analysis.model_card.schema_check import SCHEMA_PATH, schema_problems
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.records import RecordStore
-from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.analysis.model_card_support import (  # noqa: F401
     FAIRNESS_RESULT,
     MODEL_ID,

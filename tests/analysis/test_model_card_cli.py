@@ -12,7 +12,7 @@ import yaml
 
 from analysis.cli.main import main
 from analysis.model_card import CardFieldStore
-from analysis.registry import ModelRegistry
+from analysis.models.registry import ModelRegistry
 from tests.analysis.model_card_support import (  # noqa: F401
     FULL_FIELDS,
     MODEL_ID,

@@ -13,8 +13,8 @@ import pytest
 from analysis.cli.main import main
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.privacy import MembershipAuditSpec, ModelSource, SliceKind, SlicingOptions, run_membership_audit
-from analysis.registry import ModelRegistry, RegisterModelSpec
 
 
 def image_set(path: Path, n: int, seed: int) -> Path:

@@ -11,8 +11,8 @@ import pytest
 
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
-from analysis.model_loading import load_revision
-from analysis.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.loading import load_revision
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from tests.conftest import build_tiny_cnn
 
 

@@ -38,7 +38,7 @@ def run(args, capsys) -> tuple[int, str, str]:
 
 
 def test_json_matches_the_documented_format(record, tmp_path, capsys):
-    from analysis.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+    from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
 
     code, out, err = run([*ARGS, "--json", str(tmp_path / "render.json")], capsys)
     assert code == 0

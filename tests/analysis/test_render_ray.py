@@ -35,7 +35,7 @@ RENDER = ["render", "--model", "tiny", "--layer", "conv", "--steps", "8", "--see
 
 @pytest.fixture
 def tiny(loupe_home, tiny_cnn_path):
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     return ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny"))
 
@@ -318,7 +318,7 @@ def test_worker_env_carries_the_loupe_paths_and_the_project(loupe_home, monkeypa
 
 def test_workers_render_the_revision_the_command_checked(tiny, tmp_path, monkeypatch):
     """A revision registered while the tasks wait does not change what they render."""
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
     from tests.conftest import build_tiny_cnn
 
     def register_newer(worker: pytest.MonkeyPatch) -> None:

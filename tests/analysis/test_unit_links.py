@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.registry import ModelRegistry, RegisterModelSpec
-from analysis.unit_links import BadLinkError, resolve_unit_link
+from analysis.microscope.unit_links import BadLinkError, resolve_unit_link
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from tests.conftest import build_tiny_cnn
 
 

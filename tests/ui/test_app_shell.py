@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")

@@ -9,7 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from analysis.model_card import CardFieldStore
-from analysis.registry import ModelRegistry
+from analysis.models.registry import ModelRegistry
 from tests.analysis.model_card_support import (  # noqa: F401
     MODEL_ID,
     card_home,

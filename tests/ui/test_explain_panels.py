@@ -23,8 +23,8 @@ st.navigation([st.Page(panel, url_path="fairness"),
 
 MICROSCOPE_APP = """
 import streamlit as st
-from analysis.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
-from analysis.unit_links import resolve_unit_link
+from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+from analysis.microscope.unit_links import resolve_unit_link
 from ui.explain_panels import show_unit_attributions
 from ui.shared import get_registry
 
@@ -85,7 +85,7 @@ def test_why_panel_against_a_named_group(loupe_home, tmp_path, group_b):
 
 def test_unit_overlays_for_the_strongest_examples(loupe_home, tmp_path, tiny_cnn_path, tiny_dataset_path):
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     ModelRegistry().register(
         RegisterModelSpec(path=tiny_cnn_path, model_id="tiny-cnn", datasets={DatasetRole.DATA: tiny_dataset_path})

@@ -101,7 +101,7 @@ def test_model_deep_link(loupe_home, tmp_path):
     import keras
 
     from analysis.datasets import DatasetRole
-    from analysis.registry import ModelRegistry, RegisterModelSpec
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((3,))

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.datasets import DatasetRole
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.privacy import MembershipAuditSpec, SlicingOptions, run_membership_audit, save_audit
 from analysis.records import RecordStore
-from analysis.registry import ModelRegistry, RegisterModelSpec
 from tests.analysis.privacy_support import leaky_source
 from tests.ui.app_support import open_app_page
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analysis.unit_links import BadLinkError, resolve_unit_link
+from analysis.microscope.unit_links import BadLinkError, resolve_unit_link
 from ui.microscope_views import (
     PAGE,
     pick_visualization,

@@ -10,8 +10,8 @@ import streamlit as st
 
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
+from analysis.models.registry import RegisterModelSpec
 from analysis.paths import loupe_home
-from analysis.registry import RegisterModelSpec
 from ui.shared import get_registry, user_errors
 
 st.title("Models")
