@@ -72,10 +72,10 @@ def step_seconds(model, layer: str, batch: int, hw: tuple[int, int], repeats: in
     import numpy as np
     import tensorflow as tf
 
-    from analysis.featurevis.extractor import build_extractor
-    from analysis.featurevis.objectives import channel
-    from analysis.featurevis.optimize import BatchOptimizer
-    from analysis.featurevis.transforms import draw_transforms
+    from analysis.microscope.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.objectives import channel
+    from analysis.microscope.featurevis.optimize import BatchOptimizer
+    from analysis.microscope.featurevis.transforms import draw_transforms
 
     optimizer = BatchOptimizer(
         extractor=build_extractor(model, [layer]),
@@ -119,8 +119,8 @@ def main() -> None:
     import numpy as np
 
     from analysis.demo.build import build_demo_models
-    from analysis.featurevis import RenderSpec, render_units
-    from analysis.featurevis.spec import DEFAULT_STEPS, DEFAULT_WARM_START_STEPS
+    from analysis.microscope.featurevis import RenderSpec, render_units
+    from analysis.microscope.featurevis.spec import DEFAULT_STEPS, DEFAULT_WARM_START_STEPS
 
     args.steps = args.steps or DEFAULT_STEPS
     from analysis.models.loading import load_revision

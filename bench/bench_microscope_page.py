@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parent.parent / "app.py"
 UNIT = {"model": "shapes-cnn", "layer": "conv4", "unit": "5"}
 PREPARE = """
-from analysis.featurevis import RenderSpec, render_units
+from analysis.microscope.featurevis import RenderSpec, render_units
 from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
 render_units(RenderSpec(model_id="shapes-cnn", layer="conv4", units=(5,)))
 compute_dataset_examples(DatasetExamplesSpec(model_id="shapes-cnn", layer="conv4"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from analysis.errors import AnalysisInputError
-from analysis.featurevis import RenderSpec
+from analysis.microscope.featurevis import RenderSpec
 
 
 @dataclass
@@ -55,7 +55,7 @@ def start_layer_job(spec: RenderSpec) -> LayerJob:
         job.fraction, job.message = fraction, message
 
     def run() -> None:
-        from analysis.featurevis import render_units
+        from analysis.microscope.featurevis import render_units
 
         try:
             render_units(spec, progress=progress)

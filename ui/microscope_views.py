@@ -7,7 +7,13 @@ import json
 import streamlit as st
 
 from analysis.errors import AnalysisInputError
-from analysis.featurevis import ObjectiveKind, RenderSpec, UnitRendering, cached_targets, load_cached_rendering
+from analysis.microscope.featurevis import (
+    ObjectiveKind,
+    RenderSpec,
+    UnitRendering,
+    cached_targets,
+    load_cached_rendering,
+)
 from analysis.microscope.unit_links import VIEWS, UnitLink
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
@@ -156,7 +162,7 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
 
 def render_now(spec: RenderSpec) -> UnitRendering:
     """Render a missing unit on demand, with a progress bar (the link opens instantly afterwards)."""
-    from analysis.featurevis import render_units
+    from analysis.microscope.featurevis import render_units
 
     bar = st.progress(0.0, text="Not rendered yet: rendering now (the link opens instantly afterwards)…")
     with user_errors():

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from analysis.cli.output import add_json_option, emit, parse_int_ranges
-from analysis.featurevis.spec import (
+from analysis.microscope.featurevis.spec import (
     DEFAULT_BATCH,
     DEFAULT_SEED,
     DEFAULT_STEPS,
@@ -153,11 +153,11 @@ def run_render(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     started = time.perf_counter()
     if args.engine == "ray":
-        from analysis.featurevis.ray_engine import render_units_on_ray
+        from analysis.microscope.featurevis.ray_engine import render_units_on_ray
 
         renderings = render_units_on_ray(spec, progress=bar)
     else:
-        from analysis.featurevis.render import render_units
+        from analysis.microscope.featurevis.render import render_units
 
         renderings = render_units(spec, progress=bar)
     minutes = (time.perf_counter() - started) / 60

@@ -32,7 +32,7 @@ def _gradient(extractor, images, unit: int, *, warm: bool) -> np.ndarray:
 def test_warm_path_redirects_the_gradient_of_a_dead_unit_only_while_on():
     import tensorflow as tf
 
-    from analysis.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.extractor import build_extractor
 
     model, kernel = _dead_unit_model()
     extractor = build_extractor(model, ["conv"])
@@ -53,7 +53,7 @@ def test_warm_path_redirects_the_gradient_of_a_dead_unit_only_while_on():
 def test_both_paths_compute_the_same_activations_and_live_gradients_and_leave_the_model_alone():
     import tensorflow as tf
 
-    from analysis.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.extractor import build_extractor
 
     model, _ = _dead_unit_model()
     weights = [w.copy() for w in model.get_weights()]
@@ -77,7 +77,7 @@ def test_redirected_gradient_matches_lucids_formula_item_by_item():
     """Lucid's redirected_relu_grad: an item whose ReLU gradient is all zero gets min(upstream, 0) at x < 0."""
     import tensorflow as tf
 
-    from analysis.featurevis.extractor import redirectable_relu
+    from analysis.microscope.featurevis.extractor import redirectable_relu
 
     x = tf.constant([[1.0, -2.0, -1.0, 0.5], [-1.0, -3.0, -0.5, -2.0], [-1.0, 2.0, -1.0, -1.0]])
     upstream = tf.constant([[0.3, 0.7, -0.2, 0.1], [0.4, -0.6, -0.1, 0.2], [0.5, 0.0, -0.3, 0.2]])
@@ -103,11 +103,11 @@ def test_redirected_gradient_matches_lucids_formula_item_by_item():
 @pytest.mark.parametrize("warm_start_steps", [0, 4])
 def test_the_optimizer_takes_warm_start_steps_through_the_redirected_path(warm_start_steps):
     """A unit dead everywhere: without the warm start its image never moves; with it, it does."""
-    from analysis.featurevis.extractor import build_extractor
-    from analysis.featurevis.objectives import channel
-    from analysis.featurevis.optimize import BatchOptimizer
-    from analysis.featurevis.param import initial_batch_spectrum
-    from analysis.featurevis.transforms import draw_transforms
+    from analysis.microscope.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.objectives import channel
+    from analysis.microscope.featurevis.optimize import BatchOptimizer
+    from analysis.microscope.featurevis.param import initial_batch_spectrum
+    from analysis.microscope.featurevis.transforms import draw_transforms
 
     model, _ = _dead_unit_model()
     optimizer = BatchOptimizer(

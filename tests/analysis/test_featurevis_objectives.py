@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from analysis.featurevis import objectives as o
+from analysis.microscope.featurevis import objectives as o
 from analysis.models.summary import LayerInfo
 from tests.analysis.featurevis_support import build_small_cnn
 
@@ -44,7 +44,7 @@ def setup():
     """The small CNN's extractor for both conv layers, and a batch of 2 seeded 32x32 images."""
     import tensorflow as tf
 
-    from analysis.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.extractor import build_extractor
 
     extractor = build_extractor(build_small_cnn(seed=1), ["conv1", "conv2"])
     images = tf.constant(np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32))
@@ -102,10 +102,10 @@ def test_has_a_gradient_with_respect_to_the_image(case, setup):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_objective_rises_after_a_few_steps(case):
     """Lucid's tests/optvis/test_objectives.py: optimise a 32x32 image a few steps; the value rises."""
-    from analysis.featurevis.extractor import build_extractor
-    from analysis.featurevis.optimize import BatchOptimizer
-    from analysis.featurevis.param import initial_batch_spectrum
-    from analysis.featurevis.transforms import draw_transforms
+    from analysis.microscope.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.optimize import BatchOptimizer
+    from analysis.microscope.featurevis.param import initial_batch_spectrum
+    from analysis.microscope.featurevis.transforms import draw_transforms
 
     objective = case.make()
     optimizer = BatchOptimizer(
@@ -178,10 +178,10 @@ def test_check_objective_fits_names_the_problem():
 
 def test_diversity_term_lowers_pairwise_gram_similarity():
     """Lucid's check: with the diversity term, the batch's pairwise Gram similarity falls."""
-    from analysis.featurevis.extractor import build_extractor
-    from analysis.featurevis.optimize import BatchOptimizer
-    from analysis.featurevis.param import initial_batch_spectrum
-    from analysis.featurevis.transforms import draw_transforms
+    from analysis.microscope.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.optimize import BatchOptimizer
+    from analysis.microscope.featurevis.param import initial_batch_spectrum
+    from analysis.microscope.featurevis.transforms import draw_transforms
 
     model = build_small_cnn(seed=1)
     rngs = [np.random.default_rng([7, item]) for item in range(4)]

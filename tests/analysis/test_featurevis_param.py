@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from analysis.featurevis import param
+from analysis.microscope.featurevis import param
 from tests.analysis.featurevis_support import reference_number, reference_text
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import AnalysisInputError
-from analysis.featurevis import ObjectiveKind, RenderSpec, load_cached_rendering, render_units
+from analysis.microscope.featurevis import ObjectiveKind, RenderSpec, load_cached_rendering, render_units
 from cache import PNG, ResultStore
 from tests.analysis.featurevis_support import register_small_cnn
 
@@ -96,7 +96,7 @@ def test_cached_page_path_never_imports_tensorflow(small_cnn, loupe_home):
     render_units(spec(units=(5,)))
     code = (
         "import sys\n"
-        "from analysis.featurevis import RenderSpec, cached_targets, load_cached_rendering, render_units\n"
+        "from analysis.microscope.featurevis import RenderSpec, cached_targets, load_cached_rendering, render_units\n"
         f"spec = RenderSpec(model_id='small-cnn', layer='conv2', units=(5,), steps={STEPS}, batch=4, seed=3)\n"
         "assert load_cached_rendering(spec) is not None\n"
         "assert cached_targets(spec) == {5}\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.featurevis import RenderSpec, render_units
+from analysis.microscope.featurevis import RenderSpec, render_units
 from cache import ResultStore
 from tests.analysis.featurevis_support import RED_SIZE, RED_UNIT, register_red_detector
 

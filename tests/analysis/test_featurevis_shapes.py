@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_optimised_images_activate_units_at_least_as_strongly_as_dataset_examples(demo_home, monkeypatch):
-    from analysis.featurevis import RenderSpec, render_units
     from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+    from analysis.microscope.featurevis import RenderSpec, render_units
     from analysis.models.registry import ModelRegistry
 
     monkeypatch.setenv("LOUPE_HOME", str(demo_home))

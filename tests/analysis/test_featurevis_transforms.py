@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.featurevis import transforms as t
+from analysis.microscope.featurevis import transforms as t
 from tests.analysis.featurevis_support import reference_number, reference_text
 
 

@@ -11,8 +11,8 @@ import pytest
 from analysis.cli.main import main
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
-from analysis.featurevis import RenderSpec, render_units
 from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+from analysis.microscope.featurevis import RenderSpec, render_units
 from analysis.models.files import detect_format
 from analysis.models.graphdef import LUCID_INPUT_RANGE, GraphDefModel, load_graphdef
 from analysis.models.registry import ModelRegistry, RegisterModelSpec

@@ -24,8 +24,8 @@ import pytest
 
 from analysis.cli.main import main
 from analysis.errors import AnalysisInputError
-from analysis.featurevis import RenderSpec, load_cached_renderings, ray_engine, render_units
-from analysis.featurevis.ray_engine import render_units_on_ray
+from analysis.microscope.featurevis import RenderSpec, load_cached_renderings, ray_engine, render_units
+from analysis.microscope.featurevis.ray_engine import render_units_on_ray
 from cache import PNG
 from tests.conftest import PROJECT_ROOT
 
@@ -357,12 +357,12 @@ def test_a_worker_on_another_store_is_a_clear_error(tiny, tmp_path, monkeypatch)
 
 
 def test_a_worker_running_other_code_is_a_clear_error(tiny, monkeypatch):
-    import analysis.featurevis.cached
-    from analysis.featurevis.cached import resolve_render
-    from analysis.featurevis.spec import CODE_VERSION
+    import analysis.microscope.featurevis.cached
+    from analysis.microscope.featurevis.cached import resolve_render
+    from analysis.microscope.featurevis.spec import CODE_VERSION
 
     def older_code(worker: pytest.MonkeyPatch) -> None:
-        worker.setattr(analysis.featurevis.cached, "CODE_VERSION", "featurevis-older")
+        worker.setattr(analysis.microscope.featurevis.cached, "CODE_VERSION", "featurevis-older")
 
     spec = RenderSpec(model_id="tiny", layer="conv", units=(0,), steps=4, seed=1)
     resolved = resolve_render(spec)
@@ -379,13 +379,14 @@ def test_a_worker_running_other_code_is_a_clear_error(tiny, monkeypatch):
 
 
 def test_a_bug_on_a_worker_surfaces_with_its_traceback(tiny, monkeypatch):
-    import analysis.featurevis.render
+    import analysis.microscope.featurevis.render
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
     fake = FakeRay(
-        monkeypatch, worker_patch=lambda worker: worker.setattr(analysis.featurevis.render, "render_units", broken)
+        monkeypatch,
+        worker_patch=lambda worker: worker.setattr(analysis.microscope.featurevis.render, "render_units", broken),
     )
     monkeypatch.setitem(sys.modules, "ray", fake)
     with pytest.raises(ZeroDivisionError, match="a bug") as error:

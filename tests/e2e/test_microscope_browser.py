@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_unit_link_shows_image_and_title_then_next_unit(demo_home, app_server, browser, tmp_path):
-    from analysis.featurevis import RenderSpec, render_units
     from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
+    from analysis.microscope.featurevis import RenderSpec, render_units
 
     os.environ["LOUPE_HOME"] = str(demo_home)  # pre-render with the page's own defaults
     render_units(RenderSpec(model_id="shapes-cnn", layer="conv4", units=(0, 1)))

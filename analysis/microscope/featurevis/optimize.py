@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from analysis.featurevis.extractor import Extractor
-from analysis.featurevis.objectives import Activations, Objective
-from analysis.featurevis.param import rfft2d_freqs, spectrum_to_image
-from analysis.featurevis.transforms import apply_transforms
+from analysis.microscope.featurevis.extractor import Extractor
+from analysis.microscope.featurevis.objectives import Activations, Objective
+from analysis.microscope.featurevis.param import rfft2d_freqs, spectrum_to_image
+from analysis.microscope.featurevis.transforms import apply_transforms
 
 # Adam as in lucid (tf.train.AdamOptimizer defaults): beta1 0.9, beta2 0.999, epsilon 1e-8.
 ADAM_BETA1 = 0.9

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import AnalysisInputError
-from analysis.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
-from analysis.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
+from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
+from analysis.microscope.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
 from analysis.models.registry import ModelRegistry
 from cache import ResultStore
 
@@ -39,8 +39,8 @@ def item_rng(seed: int, unit: int | None, image_index: int) -> np.random.Generat
 
 
 def build_objective(spec: RenderSpec):
-    """The :class:`~analysis.featurevis.objectives.Objective` for a spec's kind (each item's own unit)."""
-    from analysis.featurevis import objectives as o
+    """The :class:`~analysis.microscope.featurevis.objectives.Objective` for a spec's kind (each item's own unit)."""
+    from analysis.microscope.featurevis import objectives as o
 
     layer, kind = spec.layer, spec.objective
     if kind is ObjectiveKind.CHANNEL:
@@ -59,8 +59,8 @@ def build_objective(spec: RenderSpec):
 
 
 def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
-    from analysis.featurevis.extractor import build_extractor
-    from analysis.featurevis.optimize import BatchOptimizer
+    from analysis.microscope.featurevis.extractor import build_extractor
+    from analysis.microscope.featurevis.optimize import BatchOptimizer
 
     spec = resolved.spec
     key = (
@@ -114,8 +114,8 @@ def _render_batch(
     report: Callable[..., None] | None,
     example_starts: Callable[[list[int]], ExampleStarts] | None = None,
 ) -> list[UnitRendering]:
-    from analysis.featurevis.param import initial_spectrum
-    from analysis.featurevis.transforms import draw_transforms
+    from analysis.microscope.featurevis.param import initial_spectrum
+    from analysis.microscope.featurevis.transforms import draw_transforms
 
     spec, k = resolved.spec, resolved.spec.images_per_unit
     started = time.perf_counter()
@@ -205,7 +205,7 @@ def _restart_from_examples(
     The batch is padded to the optimizer's size with copies of the first dead item, so the
     compiled step is reused; items do not interact, so the padding changes nothing.
     """
-    from analysis.featurevis.param import image_to_spectrum
+    from analysis.microscope.featurevis.param import image_to_spectrum
 
     try:
         starts = example_starts([units[i] for i in dead])

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.featurevis.cached import (
+from analysis.microscope.featurevis.cached import (
     cached_targets,
     load_cached_rendering,
     load_cached_renderings,
     resolve_render,
 )
-from analysis.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering, microscope_url
+from analysis.microscope.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering, microscope_url
 
 __all__ = [
     "CODE_VERSION",
@@ -39,7 +39,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "render_units":
-        from analysis.featurevis.render import render_units
+        from analysis.microscope.featurevis.render import render_units
 
         return render_units
     raise AttributeError(name)

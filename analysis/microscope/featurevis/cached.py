@@ -18,7 +18,7 @@ from typing import Any
 
 from analysis.datasets import DatasetInfo, DatasetRole
 from analysis.errors import AnalysisInputError
-from analysis.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering
+from analysis.microscope.featurevis.spec import CODE_VERSION, ObjectiveKind, RenderSpec, UnitRendering
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
 from analysis.models.summary import LayerInfo

@@ -18,9 +18,9 @@ import os
 from typing import Any
 
 from analysis.errors import AnalysisInputError
-from analysis.featurevis.cached import ResolvedRender, read_rendering, resolve_render
-from analysis.featurevis.render import Progress
-from analysis.featurevis.spec import CODE_VERSION, RenderSpec, UnitRendering
+from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering, resolve_render
+from analysis.microscope.featurevis.render import Progress
+from analysis.microscope.featurevis.spec import CODE_VERSION, RenderSpec, UnitRendering
 
 RAY_MISSING = (
     "--engine ray needs the 'ray' package, which is missing from this Python environment; "
@@ -30,7 +30,7 @@ RAY_MISSING = (
 
 def _render_chunk(spec_fields: dict[str, Any], units: list[int | None]) -> dict[int | None, str]:
     """On a worker: render ``units`` of the spec into the shared store; returns each unit's cache key."""
-    from analysis.featurevis.render import render_units
+    from analysis.microscope.featurevis.render import render_units
 
     spec = RenderSpec(**(spec_fields | {"units": tuple(u for u in units if u is not None)}))
     return {r.unit: r.cache_key for r in render_units(spec)}
@@ -89,7 +89,7 @@ def _wait_for(ray: Any, pending: list[Any], progress: Progress | None) -> dict[i
 
 
 def render_units_on_ray(spec: RenderSpec, *, progress: Progress | None = None) -> list[UnitRendering]:
-    """Like :func:`~analysis.featurevis.render.render_units`, one Ray task per batch of missing units.
+    """Like :func:`~analysis.microscope.featurevis.render.render_units`, one Ray task per batch of missing units.
 
     Units already in the store are read, not rendered, and start no task; ``cached`` is true for them.
     """
