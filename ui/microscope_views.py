@@ -14,19 +14,13 @@ from analysis.microscope.featurevis import (
     cached_targets,
     load_cached_rendering,
 )
-from analysis.microscope.unit_links import VIEWS, UnitLink
+from analysis.microscope.techniques import BY_VIEW, techniques_for
+from analysis.microscope.unit_links import UnitLink
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
 
 PAGE = "ui/pages/microscope.py"
 GRID_COLUMNS = 8
-VIEW_OBJECTIVES = {
-    "channel": ObjectiveKind.CHANNEL,
-    "neuron": ObjectiveKind.NEURON,
-    "negative": ObjectiveKind.NEGATIVE,
-    "diversity": ObjectiveKind.DIVERSITY,
-    "deepdream": ObjectiveKind.DEEPDREAM,
-}
 
 
 def has_image_input(link: UnitLink) -> bool:
@@ -35,7 +29,7 @@ def has_image_input(link: UnitLink) -> bool:
 
 def render_spec(link: UnitLink, unit: int | None, view: str | None = None) -> RenderSpec:
     """The page's rendering parameters: exactly the CLI's defaults, so `render` precomputes them."""
-    objective = VIEW_OBJECTIVES[view or link.view]
+    objective = BY_VIEW[view or link.view].kind
     units = () if objective is ObjectiveKind.DEEPDREAM else ((unit,) if unit is not None else ())
     return RenderSpec(
         model_id=link.model.model_id,
@@ -148,7 +142,10 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
     """
     if not has_image_input(link):
         return None, None
-    view = st.segmented_control("Technique", VIEWS, default=link.view, key="view-picker")
+    offered = [t.view for t in techniques_for(link.layer)]
+    view = st.segmented_control(
+        "Technique", offered, default=link.view if link.view in offered else None, key="view-picker"
+    )
     if view and view != link.view:
         st.query_params["view"] = view
         st.rerun()

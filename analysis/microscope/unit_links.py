@@ -11,12 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from analysis.errors import AnalysisInputError, describe_choices
+from analysis.microscope.techniques import DEFAULT_VIEW, VIEWS
 from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.models.revisions import RevisionRecord
 from analysis.models.summary import LayerInfo
-
-VIEWS = ("channel", "neuron", "negative", "diversity", "deepdream")
-DEFAULT_VIEW = "channel"
 
 
 class BadLinkError(AnalysisInputError):

@@ -18,7 +18,8 @@ import numpy as np
 
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering, resolve_render, write_rendering
-from analysis.microscope.featurevis.spec import ObjectiveKind, RenderSpec, UnitRendering
+from analysis.microscope.featurevis.spec import RenderSpec, UnitRendering
+from analysis.microscope.techniques import build_objective
 from analysis.models.registry import ModelRegistry
 from cache import ResultStore
 
@@ -36,26 +37,6 @@ def item_rng(seed: int, unit: int | None, image_index: int) -> np.random.Generat
     else shares its batch.
     """
     return np.random.default_rng([int(seed), 0 if unit is None else int(unit) + 1, int(image_index)])
-
-
-def build_objective(spec: RenderSpec):
-    """The :class:`~analysis.microscope.featurevis.objectives.Objective` for a spec's kind (each item's own unit)."""
-    from analysis.microscope.featurevis import objectives as o
-
-    layer, kind = spec.layer, spec.objective
-    if kind is ObjectiveKind.CHANNEL:
-        return o.channel(layer)
-    if kind is ObjectiveKind.NEURON:
-        return o.neuron(layer)
-    if kind is ObjectiveKind.NEGATIVE:
-        return -o.channel(layer)
-    if kind is ObjectiveKind.NEGATIVE_NEURON:
-        return -o.neuron(layer)
-    if kind is ObjectiveKind.DIVERSITY:
-        return o.channel(layer) - spec.diversity_weight * o.diversity(layer, spec.diversity_images)
-    if kind is ObjectiveKind.DEEPDREAM:
-        return o.deepdream(layer)
-    return o.direction(layer, spec.direction or ())
 
 
 def _optimizer(resolved: ResolvedRender, model: Any, batch: int):

@@ -1,0 +1,152 @@
+"""The one table of feature-visualization techniques: URL name, objective, words, and where each applies.
+
+Every place that lists techniques reads this table: the render spec's objective kinds
+(``ObjectiveKind``), the objective each kind optimises (:func:`build_objective`), the
+Microscope link's ``view=`` values (``unit_links``) and the page's technique picker, which
+offers only the techniques that :meth:`Technique.reason_unavailable` allows on the layer.
+
+No TensorFlow here (links and pages import it): objectives are built lazily, and each
+technique declares what it needs of a layer as data. ``tests/analysis/test_techniques.py``
+checks the declarations against the objective classes' own ``is_compatible``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from analysis.errors import AnalysisInputError, describe_choices
+from analysis.microscope.featurevis.spec import ObjectiveKind
+from analysis.models.summary import LayerInfo
+
+if TYPE_CHECKING:
+    from analysis.microscope.featurevis.spec import RenderSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Technique:
+    """One technique. ``view`` is its name in Microscope links (None: API and CLI only).
+
+    ``min_rank`` is the smallest layer output rank (without the batch axis) it can read: 3 for
+    techniques that need ``[height, width, channels]``, 2 for those that need positions, 1 for any.
+    """
+
+    kind: ObjectiveKind
+    view: str | None
+    title: str
+    summary: str  # one line for the page: what the image shows
+    per_unit: bool
+    min_rank: int
+    objective: Callable[[RenderSpec], Any]  # the Objective to maximise (imports TensorFlow when called)
+
+    def reason_unavailable(self, layer: LayerInfo) -> str | None:
+        """None when the technique applies to ``layer``; otherwise why not, in words."""
+        if len(layer.output_shape) >= self.min_rank:
+            return None
+        needs = {3: "[height, width, channels] outputs", 2: "outputs with positions"}[self.min_rank]
+        return (
+            f"{self.title} needs a layer with {needs}; layer {layer.name!r} has output shape {list(layer.output_shape)}"
+        )
+
+
+def _objectives() -> Any:
+    from analysis.microscope.featurevis import objectives
+
+    return objectives
+
+
+TECHNIQUES: tuple[Technique, ...] = (
+    Technique(
+        kind=ObjectiveKind.CHANNEL,
+        view="channel",
+        title="Channel",
+        summary="an image that maximises the unit's mean activation over all positions",
+        per_unit=True,
+        min_rank=1,
+        objective=lambda spec: _objectives().channel(spec.layer),
+    ),
+    Technique(
+        kind=ObjectiveKind.NEURON,
+        view="neuron",
+        title="Neuron",
+        summary="an image that maximises the unit at the centre position only (its receptive field)",
+        per_unit=True,
+        min_rank=3,
+        objective=lambda spec: _objectives().neuron(spec.layer),
+    ),
+    Technique(
+        kind=ObjectiveKind.NEGATIVE,
+        view="negative",
+        title="Negative",
+        summary=(
+            "an image that minimises the unit's mean activation; after a ReLU the minimum is 0, so the "
+            "image can stay grey with objective value 0"
+        ),
+        per_unit=True,
+        min_rank=1,
+        objective=lambda spec: -_objectives().channel(spec.layer),
+    ),
+    Technique(
+        kind=ObjectiveKind.NEGATIVE_NEURON,
+        view=None,
+        title="Negative neuron",
+        summary="an image that minimises the unit at the centre position",
+        per_unit=True,
+        min_rank=3,
+        objective=lambda spec: -_objectives().neuron(spec.layer),
+    ),
+    Technique(
+        kind=ObjectiveKind.DIVERSITY,
+        view="diversity",
+        title="Diversity",
+        summary="several images that each excite the unit but differ from one another (the facets it responds to)",
+        per_unit=True,
+        min_rank=2,
+        objective=lambda spec: (
+            _objectives().channel(spec.layer)
+            - spec.diversity_weight * _objectives().diversity(spec.layer, spec.diversity_images)
+        ),
+    ),
+    Technique(
+        kind=ObjectiveKind.DEEPDREAM,
+        view="deepdream",
+        title="DeepDream",
+        summary="an image that excites the whole layer at once (mean squared activation of every unit)",
+        per_unit=False,
+        min_rank=1,
+        objective=lambda spec: _objectives().deepdream(spec.layer),
+    ),
+    Technique(
+        kind=ObjectiveKind.DIRECTION,
+        view=None,
+        title="Direction",
+        summary="an image that maximises the layer's activations along a given direction of its channel space",
+        per_unit=False,
+        min_rank=1,
+        objective=lambda spec: _objectives().direction(spec.layer, spec.direction or ()),
+    ),
+)
+
+BY_KIND: dict[ObjectiveKind, Technique] = {t.kind: t for t in TECHNIQUES}
+BY_VIEW: dict[str, Technique] = {t.view: t for t in TECHNIQUES if t.view is not None}
+VIEWS: tuple[str, ...] = tuple(BY_VIEW)
+DEFAULT_VIEW = "channel"
+
+
+def technique_for_view(view: str) -> Technique:
+    """The technique a link's ``view=`` names; AnalysisInputError naming the valid views otherwise."""
+    found = BY_VIEW.get(str(view).strip().lower())
+    if found is None:
+        raise AnalysisInputError(f"unknown view {view!r}; valid views are {describe_choices(VIEWS)}")
+    return found
+
+
+def techniques_for(layer: LayerInfo) -> tuple[Technique, ...]:
+    """The techniques a page offers on ``layer`` (those with a view that apply to it), in table order."""
+    return tuple(t for t in TECHNIQUES if t.view is not None and t.reason_unavailable(layer) is None)
+
+
+def build_objective(spec: RenderSpec) -> Any:
+    """The :class:`~analysis.microscope.featurevis.objectives.Objective` a spec's kind optimises."""
+    return BY_KIND[spec.objective].objective(spec)
