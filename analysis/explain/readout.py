@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from analysis.explain.spec import Target, TargetKind
+from analysis.models.activations import read_outputs
 
 BATCH_SIZE = 4096
 
@@ -58,15 +59,10 @@ def build_target_model(model: Any, target: Target, *, class_index: int | None, b
 
 
 def batched_predict(model: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """``f(x) -> float64 [n]``: the model's first output column, in batches, without Keras' per-call overhead."""
-    import tensorflow as tf
-
-    forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    """``f(x) -> float64 [n]``: the model's first output column, in batches, compiled once per model."""
 
     def predict(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        parts = [forward(tf.constant(x[s : s + BATCH_SIZE])).numpy() for s in range(0, len(x), BATCH_SIZE)]
-        out = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+        out = read_outputs(model, np.asarray(x, dtype=np.float32), batch_size=BATCH_SIZE)
         return out.reshape(len(x), -1)[:, 0].astype(np.float64)
 
     return predict
@@ -74,15 +70,7 @@ def batched_predict(model: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 def predicted_classes(model: Any, x: np.ndarray, *, binary_probability: bool) -> np.ndarray:
     """int64 ``[n]``: the class each row of ``x`` is predicted as (argmax, or ``p >= 0.5`` for a sigmoid)."""
-    import tensorflow as tf
-
-    out = np.concatenate(
-        [
-            model(tf.constant(x[s : s + BATCH_SIZE], dtype=tf.float32), training=False).numpy()
-            for s in range(0, len(x), BATCH_SIZE)
-        ]
-    )
-    out = out.reshape(len(x), -1)
+    out = read_outputs(model, np.asarray(x, dtype=np.float32), batch_size=BATCH_SIZE).reshape(len(x), -1)
     if binary_probability:
         return (out[:, 0] >= 0.5).astype(np.int64)
     return out.argmax(axis=1).astype(np.int64)

@@ -278,7 +278,7 @@ def compute_dataset_examples(
     opened = _open(store)
 
     def compute() -> dict[str, np.ndarray]:
-        from analysis.activation_pass import run_activation_pass
+        from analysis.microscope.activation_stats import run_activation_pass
 
         arrays = load_npz(Path(resolved.dataset.path))
         x = arrays["x"]

@@ -51,7 +51,7 @@ class Technique:
 
 
 def _objectives() -> Any:
-    from analysis.microscope.featurevis import objectives
+    from analysis.microscope.featurevis import objectives  # imports TensorFlow
 
     return objectives
 

@@ -21,6 +21,9 @@ from typing import Any
 
 import tensorflow as tf
 
+from analysis.models.activations import LayerOutputs, layer_outputs
+from analysis.models.graphdef import WARM_START_NOTE, GraphDefModel
+
 NO_RELU_NOTE = "the model has no plain ReLU activations, so lucid's redirected-ReLU warm start does not apply"
 
 
@@ -58,43 +61,39 @@ def _is_plain_relu(function: Any) -> bool:
 class Extractor:
     """``extractor(inputs, warm=...) -> {layer name: activations}``.
 
-    ``model`` is the plain forward pass; ``warm_model`` the one whose ReLU gradients follow
-    ``redirect`` (the same callable when the model has no separate warm-start path).
+    ``forward`` is the model's own forward pass to the layers (the one activation extractor,
+    :func:`analysis.models.activations.layer_outputs`); ``warm_forward`` the one whose ReLU
+    gradients follow ``redirect`` (the same callable when the model has no separate warm-start path).
     """
 
-    model: Any
-    warm_model: Any
+    forward: LayerOutputs
+    warm_forward: LayerOutputs
     redirect: tf.Variable
     relus_redirected: int
     warm_start_note: str = "the model could not be cloned, so the redirected-ReLU warm start was not applied"
 
     def __call__(self, inputs: tf.Tensor, *, warm: bool = False) -> dict[str, tf.Tensor]:
-        model = self.warm_model if warm else self.model
-        outputs = model([inputs], training=False)  # the functional model's input structure is a list
-        return outputs if isinstance(outputs, dict) else {model.output_names[0]: outputs}
+        return (self.warm_forward if warm else self.forward)(inputs)
 
 
 def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
-    """An :class:`Extractor` for ``layer_names`` of a functional or sequential Keras ``model``.
+    """An :class:`Extractor` for ``layer_names`` of a Keras ``model`` or a frozen GraphDef.
 
     Falls back to the model's own layers (no redirected ReLU, ``relus_redirected == 0``) when
     the model cannot be cloned (e.g. a subclassed model).
     """
     import keras
 
-    from analysis.models.graphdef import WARM_START_NOTE, GraphDefModel
-
-    redirect = tf.Variable(False, trainable=False, name="redirect_relu")
-    if isinstance(model, GraphDefModel):  # a frozen GraphDef: no Keras layers to clone
-        layers = model.layer_outputs(list(layer_names))
-        forward = lambda inputs, training=False: layers(inputs[0])  # noqa: E731
+    plain = layer_outputs(model, layer_names)
+    if isinstance(model, GraphDefModel):  # a frozen GraphDef redirects its own Relu ops
         return Extractor(
-            model=forward,
-            warm_model=forward,
+            forward=plain,
+            warm_forward=plain,
             redirect=model.redirect,
             relus_redirected=model.relus_redirected,
             warm_start_note=WARM_START_NOTE,
         )
+    redirect = tf.Variable(False, trainable=False, name="redirect_relu")
     relu = redirectable_relu(redirect)
     replaced = 0
 
@@ -109,18 +108,18 @@ def build_extractor(model: Any, layer_names: Sequence[str]) -> Extractor:
             replaced += 1
         return clone
 
-    plain = keras.Model(model.inputs, {name: model.get_layer(name).output for name in layer_names})
     try:
         clone = keras.models.clone_model(model, clone_function=clone_layer)
         clone.set_weights(model.get_weights())
     except (TypeError, ValueError, NotImplementedError, AttributeError):
-        return Extractor(model=plain, warm_model=plain, redirect=redirect, relus_redirected=0)
+        return Extractor(forward=plain, warm_forward=plain, redirect=redirect, relus_redirected=0)
     if not replaced:
         return Extractor(
-            model=plain, warm_model=plain, redirect=redirect, relus_redirected=0, warm_start_note=NO_RELU_NOTE
+            forward=plain, warm_forward=plain, redirect=redirect, relus_redirected=0, warm_start_note=NO_RELU_NOTE
         )
-    warm = keras.Model(clone.inputs, {name: clone.get_layer(name).output for name in layer_names})
-    return Extractor(model=plain, warm_model=warm, redirect=redirect, relus_redirected=replaced)
+    return Extractor(
+        forward=plain, warm_forward=layer_outputs(clone, layer_names), redirect=redirect, relus_redirected=replaced
+    )
 
 
 def _default_relu_layer(layer: Any) -> bool:

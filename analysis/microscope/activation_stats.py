@@ -1,4 +1,4 @@
-"""One pass of a data set through a model up to a layer: per-unit statistics and top-k maps (imports TensorFlow).
+"""One pass of a data set through a layer: per-unit statistics and top-k maps (imports TensorFlow).
 
 Per example and unit it keeps the channel mean and the spatial max (``[n, units]``, small);
 the top-k examples by each, with their activation maps, are merged batch by batch so the
@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from analysis.models.activations import read_activations
 
 
 def _rank(values: np.ndarray, indices: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
@@ -72,22 +74,11 @@ def run_activation_pass(
     progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Statistics of ``layer`` over ``x[indices]``; the arrays of a ``DatasetExamplesResult``."""
-    import keras
-    import tensorflow as tf
-
-    from analysis.models.graphdef import GraphDefModel
-
-    if isinstance(model, GraphDefModel):  # a frozen GraphDef: prune the graph to the layer's op
-        layer_outputs = model.layer_outputs([layer])
-        forward = tf.function(lambda batch: layer_outputs(batch)[layer], reduce_retracing=True)
-    else:
-        extractor = keras.Model(model.inputs, model.get_layer(layer).output)
-        forward = tf.function(lambda batch: extractor([batch], training=False), reduce_retracing=True)
     means, maxes = [], []
     top_mean, top_max = _TopK(k), _TopK(k)
-    for start in range(0, len(indices), batch_size):
-        chunk = indices[start : start + batch_size]
-        acts = forward(tf.constant(x[chunk], dtype=tf.float32)).numpy()  # [n, ..., units]
+    done = 0
+    for chunk, outputs in read_activations(model, (layer,), x, indices, batch_size=batch_size):
+        acts = outputs[layer]  # [n, ..., units]
         flat = acts.reshape(len(chunk), -1, acts.shape[-1])
         mean, peak = flat.mean(axis=1), flat.max(axis=1)
         means.append(mean)
@@ -95,8 +86,8 @@ def run_activation_pass(
         maps = acts if acts.ndim == 4 else np.zeros((len(chunk), 0, 0, acts.shape[-1]), np.float32)
         top_mean.update(mean, chunk, maps)
         top_max.update(peak, chunk, maps)
+        done += len(chunk)
         if progress is not None:
-            done = min(start + batch_size, len(indices))
             progress(done / len(indices), f"{done}/{len(indices)} examples through {layer!r}")
     mean_all, max_all = np.concatenate(means), np.concatenate(maxes)
     arrays: dict[str, np.ndarray] = {}
