@@ -1,4 +1,4 @@
-"""``python -m analysis render``: the JSON documented in the README, resuming, progress, bad input."""
+"""``python -m analysis render``: the JSON documented in docs/cli.md, resuming, progress, bad input."""
 
 from __future__ import annotations
 
