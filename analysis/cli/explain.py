@@ -13,7 +13,7 @@ import argparse
 import time
 
 from analysis.cli.output import add_json_option, emit, parse_int_ranges, progress
-from analysis.explain import AttributionResult, Explainer, ExplanationSpec, compute_attributions
+from analysis.explain import EXPLAINERS, AttributionResult, ExplanationSpec, compute_attributions
 from analysis.explain.spec import DEFAULT_BACKGROUND, DEFAULT_MAX_EVALS, DEFAULT_SAMPLES, MAX_EXAMPLES, ROW_LIMIT
 
 TOP_FEATURES = 3
@@ -45,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for the background and the explainer (default 0)")
     parser.add_argument(
         "--explainer",
-        choices=[e.value for e in Explainer],
+        choices=[method.kind.value for method in EXPLAINERS],
         help="default: gradient for image models; for tabular ones exact up to 10 features, else permutation",
     )
     parser.add_argument(

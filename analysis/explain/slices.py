@@ -20,7 +20,8 @@ import numpy as np
 
 from analysis.datasets import META_PREFIX, DatasetRole
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.explain.cached import Cancel, compute_attributions, resolve_explanation
+from analysis.explain.cached import compute_attributions
+from analysis.explain.engine import Cancel, resolve_explanation
 from analysis.explain.rows import open_npz_rows
 from analysis.explain.spec import (
     AttributionResult,
