@@ -46,7 +46,7 @@ def main() -> None:
 
     from analysis.datasets import DatasetRole, load_npz
     from analysis.demo.build import build_demo_models
-    from analysis.fairness import FairnessSpec, compute_fairness_slices
+    from analysis.fairness import FairnessSpec, compute_fairness_slices, save_fairness_record
     from analysis.model_card import CardFormat, ModelCardSpec, build_model_card, parse_fields, render_card
     from analysis.models.registry import ModelRegistry
     from analysis.privacy import MembershipAuditSpec, ModelSource, SlicingOptions, run_membership_audit, save_audit
@@ -75,6 +75,7 @@ def main() -> None:
         )
     )
     privacy = save_audit(audit)
+    fairness_id = save_fairness_record(fairness)
     fields = parse_fields(
         {
             "model_details": {
@@ -85,7 +86,7 @@ def main() -> None:
             "considerations": {"limitations": ["Synthetic data"], "out_of_scope_uses": ["Automated rejection"]},
         }
     )
-    spec = ModelCardSpec(model_id="credit-mlp", fields=fields, record_ids=(fairness.record_id, privacy.record_id))
+    spec = ModelCardSpec(model_id="credit-mlp", fields=fields, record_ids=(fairness_id, privacy.record_id))
 
     def median_seconds(action) -> float:
         times = []

@@ -13,6 +13,7 @@ disparity name (e.g. ``equalized_odds_difference``), a disparity larger than X.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from analysis.cli.output import add_json_option, emit, progress
 from analysis.errors import AnalysisInputError, describe_choices
@@ -113,9 +114,10 @@ def run_fairness(args: argparse.Namespace) -> int:
 
         ModelRegistry().get(spec.model_id)  # an unknown model fails here, before any progress line
     progress(f"fairness: {args.bootstrap} bootstrap resamples over {len(spec.groupings)} groupings ...")
-    from analysis.fairness import compute_fairness_slices  # the engine loads fairlearn: only when run
+    from analysis.fairness import compute_fairness_slices, save_fairness_record  # loads fairlearn: only when run
 
     result = compute_fairness_slices(spec)
+    result = replace(result, record_id=save_fairness_record(result))  # every run is stored
     failures = gate_failures(result, *gate) if gate else []
     human = describe(result) + "".join(f"\nGAP: {line}" for line in failures)
     emit(result.to_dict(), args.json, human)

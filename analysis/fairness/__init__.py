@@ -5,11 +5,13 @@ result = compute_fairness_slices(FairnessSpec(predictions="preds.csv", label="y"
                                               sensitive=("sex", "age_band"), thresholds=(0.3, 0.5, 0.7)))
 result.to_dict()   # the JSON contract (docs/fairness.md)
 result.to_frame()  # one row per slice, threshold and metric
+record_id = save_fairness_record(result)  # storing is a separate step: a "fairness" record
 """
 
 from typing import Any
 
 from analysis.fairness.metrics import DISPARITY_KEYS, METRIC_KEYS
+from analysis.fairness.records import find_fairness_record, save_fairness_record, store_fairness_record_once
 from analysis.fairness.result import Comparison, Disparity, Estimate, FairnessResult, SliceMetrics
 from analysis.fairness.spec import Baseline, FairnessSpec, MissingPolicy
 
@@ -25,6 +27,9 @@ __all__ = [
     "MissingPolicy",
     "SliceMetrics",
     "compute_fairness_slices",
+    "find_fairness_record",
+    "save_fairness_record",
+    "store_fairness_record_once",
 ]
 
 

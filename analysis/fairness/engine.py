@@ -3,7 +3,10 @@
 Flow: read and check the rows (a predictions table, or a model's scores on its data) ->
 cells, slices and score bins (:mod:`~analysis.fairness.layout`) -> point estimates from
 fairlearn (:mod:`~analysis.fairness.estimates`) -> multinomial bootstrap of every metric,
-comparison and disparity (:mod:`~analysis.fairness.bootstrap`) -> result, stored as a record.
+comparison and disparity (:mod:`~analysis.fairness.bootstrap`) -> result.
+
+Pure: no record is written (model scores do go to the result cache, as a cache). Storing the
+result as a record is a separate step, :func:`analysis.fairness.records.save_fairness_record`.
 """
 
 from __future__ import annotations
@@ -46,7 +49,10 @@ UNDEFINED_IN_SLICE = "{metric} is undefined for slice {slice}"
 
 
 def compute_fairness_slices(spec: FairnessSpec) -> FairnessResult:
-    """Metrics per slice and threshold with bootstrap intervals, comparisons and disparities."""
+    """Metrics per slice and threshold with bootstrap intervals, comparisons and disparities.
+
+    Stores no record (``record_id`` is None); see :mod:`analysis.fairness.records`.
+    """
     data, inputs, model_id, revision, notes = _load(spec)
     thresholds = (0.5,) if data.is_prediction else spec.thresholds  # predicted labels: 1 >= 0.5 is positive
     reported_thresholds: tuple[float | None, ...] = (None,) if data.is_prediction else spec.thresholds
@@ -105,7 +111,7 @@ def compute_fairness_slices(spec: FairnessSpec) -> FairnessResult:
     disparities = _disparities(
         spec, layout, values=values, stack=stack, reported=reported, thresholds=reported_thresholds
     )
-    result = FairnessResult(
+    return FairnessResult(
         overall=tuple(entry(0, t, False) for t in range(len(thresholds))),
         slices=tuple(slices),
         disparities=tuple(disparities),
@@ -118,7 +124,6 @@ def compute_fairness_slices(spec: FairnessSpec) -> FairnessResult:
         revision=revision,
         notes=tuple(notes),
     )
-    return _store(result, model_id=model_id) if spec.store_record else result
 
 
 def _load(spec: FairnessSpec) -> tuple[FairnessData, dict[str, str], str | None, str | None, list[str]]:
@@ -378,19 +383,3 @@ def _baseline_index(spec: FairnessSpec, layout: SliceLayout, sizes: np.ndarray) 
             f"{spec.min_slice}; pick another baseline or lower --min-slice"
         )
     return match
-
-
-def _store(result: FairnessResult, *, model_id: str | None) -> FairnessResult:
-    from analysis.records import RecordStore, library_versions
-
-    packages = ["numpy", "pandas", "scikit-learn", "fairlearn"] + (["tensorflow-cpu", "keras"] if model_id else [])
-    record = RecordStore().save(
-        kind="fairness",
-        model_id=model_id,
-        revision=result.revision,
-        inputs=result.inputs,
-        parameters=result.parameters,
-        versions=library_versions(*packages),
-        result=result.to_dict(),
-    )
-    return replace(result, record_id=record.record_id)

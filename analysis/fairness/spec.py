@@ -101,7 +101,6 @@ class FairnessSpec:
     seed: int = 0
     min_slice: int = 30
     missing: MissingPolicy = MissingPolicy.REFUSE
-    store_record: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # normalise user sequences into tuples on a frozen dataclass

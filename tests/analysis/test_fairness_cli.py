@@ -53,7 +53,9 @@ def test_json_report_and_record(predictions, tmp_path, capsys):
     assert report["parameters"]["intersections"] == [["sex", "age_band"]]
     assert report["baseline"] == "sex=M"
     assert {s["threshold"] for s in report["slices"]} == {0.3, 0.5, 0.7}
-    assert RecordStore().get(report["record_id"]).parameters["seed"] == 4
+    record = RecordStore().get(report["record_id"])
+    assert record.parameters["seed"] == 4
+    assert record.result == {**report, "record_id": None}  # the record's id is its own
     assert "baseline sex=M" in capsys.readouterr().out
 
 

@@ -23,7 +23,13 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 
-from analysis.fairness import FairnessSpec, compute_fairness_slices
+from analysis.fairness import (
+    FairnessSpec,
+    compute_fairness_slices,
+    find_fairness_record,
+    save_fairness_record,
+    store_fairness_record_once,
+)
 from analysis.fairness.metrics import AUC_NO_SCORES, AUC_ONE_CLASS, NO_POSITIVES, NO_PREDICTED_POSITIVES
 from analysis.records import RecordStore
 
@@ -206,19 +212,37 @@ def test_every_threshold_applies_score_at_or_above_as_positive():
     assert result.overall_at(0.5).metrics["selection_rate"].value == 0.75  # 0.5 >= 0.5 counts as positive
 
 
-def test_results_are_reproducible_and_stored_as_a_record():
+def test_results_are_reproducible_and_computing_stores_nothing():
     table = make_table()
     first, second = run(table, seed=11), run(table, seed=11)
     other = run(table, seed=12)
-    strip = lambda d: {k: v for k, v in d.items() if k != "record_id"}  # noqa: E731
-    assert strip(first.to_dict()) == strip(second.to_dict())
-    assert strip(first.to_dict()) != strip(other.to_dict())
-    record = RecordStore().get(first.record_id)
-    assert record.kind == "fairness"
+    assert first.record_id is None
+    assert first.to_dict() == second.to_dict()
+    assert first.to_dict() != other.to_dict()
+    assert RecordStore().list(kind="fairness") == []
+
+
+def test_saving_a_result_stores_a_record_with_its_provenance():
+    first = run(make_table(), seed=11)
+    record = RecordStore().get(save_fairness_record(first))
+    assert record.kind == "fairness" and record.model_id is None
     assert record.parameters["seed"] == 11 and record.parameters["thresholds"] == list(THRESHOLDS)
     assert record.inputs["predictions"] == first.inputs["predictions"]
     assert {"fairlearn", "numpy", "scikit-learn"} <= set(record.versions)
-    assert record.result["slices"] == first.to_dict()["slices"]
+    assert record.result == first.to_dict()
+    assert save_fairness_record(first) != record.record_id  # saving always adds a record (the command line)
+
+
+def test_a_distinct_analysis_is_stored_once():
+    table = make_table()
+    first = run(table, seed=11)
+    assert find_fairness_record(first) is None
+    record_id = store_fairness_record_once(first)
+    assert find_fairness_record(first) == record_id
+    assert store_fairness_record_once(run(table, seed=11)) == record_id  # the same analysis, recomputed
+    other = store_fairness_record_once(run(table, seed=12))
+    assert other != record_id
+    assert [r.record_id for r in RecordStore().list(kind="fairness")] == [other, record_id]
 
 
 def test_json_contract_shape():

@@ -23,7 +23,7 @@ def _side(path: Path, seed: int, n: int = 60) -> Path:
 
 
 def test_card_cites_real_fairness_and_privacy_records(card_home: Path, tmp_path: Path) -> None:
-    from analysis.fairness import FairnessSpec, compute_fairness_slices
+    from analysis.fairness import FairnessSpec, compute_fairness_slices, save_fairness_record
     from analysis.privacy import MembershipAuditSpec, ModelSource, SlicingOptions, run_membership_audit, save_audit
 
     fairness = compute_fairness_slices(
@@ -41,7 +41,7 @@ def test_card_cites_real_fairness_and_privacy_records(card_home: Path, tmp_path:
     )
     privacy = save_audit(audit)
     store = RecordStore()
-    records = (store.get(fairness.record_id), privacy)
+    records = (store.get(save_fairness_record(fairness)), privacy)
     card = build_model_card(
         ModelCardSpec(model_id=MODEL_ID, fields=full_fields(), record_ids=tuple(r.record_id for r in records))
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analysis.records import RecordStore
 from tests.analysis.test_fairness_metrics import make_table
 from tests.ui.app_support import open_app_page
 
@@ -68,6 +70,19 @@ def test_moving_the_threshold_slider_updates_the_url(predictions):
     assert not at.exception
     assert at.query_params["threshold"] == "0.7"
     assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
+
+
+def test_each_distinct_analysis_is_stored_once(predictions):
+    params = {"predictions": str(predictions), "label": "y", "score": "p", "sensitive": "sex", "bootstrap": "30"}
+    at = open_page(params)
+    at.select_slider[0].set_value(0.7).run()  # a rerun with the same analysis
+    st.cache_data.clear()  # as after a restart or an eviction: computed again, stored already
+    again = open_page(params)
+    assert not again.exception and not again.error
+    (record,) = RecordStore().list(kind="fairness")
+    assert any(c.value.startswith(f"Record `{record.record_id}` · 800 rows") for c in again.caption)
+    open_page({**params, "seed": "1"})  # another analysis, another record
+    assert len(RecordStore().list(kind="fairness")) == 2
 
 
 @pytest.mark.parametrize(
