@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis.explain.engine import Cancel, Progress, compute_explanation, resolve_explanation
+from analysis.explain.engine import Cancel, compute_explanation, resolve_explanation
 from analysis.explain.spec import AttributionResult, ExplanationSpec
 from analysis.models.registry import ModelRegistry
+from analysis.progress import Progress
 from cache import NPZ, ResultStore
 
 

@@ -37,12 +37,12 @@ from analysis.explain.spec import (
 from analysis.hashing import sha256_arrays, sha256_file
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
+from analysis.progress import Progress
 from cache import make_key
 
 ANALYSIS_NAME = "explain"
 CODE_VERSION = "explain-1"
 LINKED_ROLES = (DatasetRole.DATA, DatasetRole.MEMBERS, DatasetRole.NONMEMBERS)
-Progress = Callable[[float, str], None]
 Cancel = threading.Event | Callable[[], bool] | None
 
 

@@ -11,7 +11,6 @@ the groups into per-feature parts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from analysis.explain.spec import (
     Target,
 )
 from analysis.models.registry import ModelRegistry
+from analysis.progress import Progress
 
 EVERYONE_ELSE = "(everyone else)"
 DEFAULT_PER_GROUP = 200
@@ -252,7 +252,7 @@ def comparison_from_attributions(
 def compare_slices(
     spec: SliceComparisonSpec,
     *,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
     cancel: Cancel = None,
     model: Any = None,
     registry: ModelRegistry | None = None,
