@@ -7,12 +7,12 @@ maps never need a second pass. Ties rank the lower example index first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from analysis.models.activations import read_activations
+from analysis.progress import Progress
 
 
 def _rank(values: np.ndarray, indices: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
@@ -71,7 +71,7 @@ def run_activation_pass(
     k: int,
     bins: int,
     batch_size: int = 128,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Statistics of ``layer`` over ``x[indices]``; the arrays of a ``DatasetExamplesResult``."""
     means, maxes = [], []

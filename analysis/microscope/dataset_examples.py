@@ -13,7 +13,6 @@ TensorFlow is imported only to compute; :func:`load_cached_dataset_examples` and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +25,7 @@ from analysis.errors import AnalysisInputError, describe_choices
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
 from analysis.models.summary import LayerInfo
+from analysis.progress import Progress
 from cache import NPZ, ResultStore, make_key
 
 CODE_VERSION = "dataset-examples-1"
@@ -33,7 +33,6 @@ ANALYSIS_NAME = "dataset-examples"
 DEFAULT_K = 9
 DEFAULT_BINS = 40
 SPLITS = ("train", "test")
-Progress = Callable[[float, str], None]
 
 
 class Ranking(StrEnum):

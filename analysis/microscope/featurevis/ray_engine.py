@@ -19,8 +19,8 @@ from typing import Any
 
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering, resolve_render
-from analysis.microscope.featurevis.render import Progress
 from analysis.microscope.featurevis.spec import CODE_VERSION, RenderSpec, UnitRendering
+from analysis.progress import Progress
 
 RAY_MISSING = (
     "--engine ray needs the 'ray' package, which is missing from this Python environment; "
