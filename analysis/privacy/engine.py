@@ -17,7 +17,7 @@ from analysis.privacy.attacks import AttackKind
 from analysis.privacy.exposure import compute_loss_histogram, compute_risk_scores, most_exposed
 from analysis.privacy.inputs import AuditInputs, load_output_files
 from analysis.privacy.library import LIBRARY_DISTRIBUTIONS, AttackInputData, model_quality
-from analysis.privacy.progress import ProgressFn, ignore_progress, scaled_progress
+from analysis.privacy.progress import ignore_progress, scaled_progress
 from analysis.privacy.reliability import (
     REPORTED_FPRS,
     is_small_slice,
@@ -29,12 +29,13 @@ from analysis.privacy.result import AttackRow, MembershipAuditResult
 from analysis.privacy.slicing import SkippedSlice, SliceKey, plan_slices
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, OutputFilesSource
 from analysis.privacy.tasks import AttackOutcome, AttackTask, attack_task, run_attack_tasks, use_worker_processes
+from analysis.progress import Progress
 from analysis.records import library_versions
 
 DECLINED = "tensorflow-privacy declined this attack on this slice (too few examples for its cross-validation)"
 
 
-def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ignore_progress) -> MembershipAuditResult:
+def run_membership_audit(spec: MembershipAuditSpec, *, progress: Progress = ignore_progress) -> MembershipAuditResult:
     """Run every requested attack on every requested slice; see the module docstring."""
     loading = 0.4 if isinstance(spec.source, ModelSource) else 0.05
     inputs = load_audit_inputs(spec, progress=scaled_progress(progress, 0.0, loading))
@@ -103,7 +104,7 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: ProgressFn = ig
     return result
 
 
-def load_audit_inputs(spec: MembershipAuditSpec, *, progress: ProgressFn) -> AuditInputs:
+def load_audit_inputs(spec: MembershipAuditSpec, *, progress: Progress) -> AuditInputs:
     """Both sides of the audit from the spec's source, validated."""
     source = spec.source
     if isinstance(source, ModelSource):

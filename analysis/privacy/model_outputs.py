@@ -20,9 +20,10 @@ from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.models.revisions import RevisionRecord
 from analysis.paths import open_result_store
 from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
-from analysis.privacy.progress import ProgressFn, scaled_progress
+from analysis.privacy.progress import scaled_progress
 from analysis.privacy.slicing import MISSING_COLUMN
 from analysis.privacy.spec import ModelSource
+from analysis.progress import Progress
 
 OUTPUTS_CODE_VERSION = "2"
 _OUTPUT_KINDS = {
@@ -53,7 +54,7 @@ class _Side:
 def load_model_inputs(
     source: ModelSource,
     *,
-    progress: ProgressFn,
+    progress: Progress,
     registry: ModelRegistry | None = None,
     slice_columns: tuple[str, ...] = (),
 ) -> AuditInputs:
@@ -137,7 +138,7 @@ def _sides(source: ModelSource, record: ModelRecord) -> tuple[_Side, _Side]:
 
 
 def _cached_outputs(
-    revision: RevisionRecord, info: DatasetInfo, x: np.ndarray, *, batch_size: int, progress: ProgressFn
+    revision: RevisionRecord, info: DatasetInfo, x: np.ndarray, *, batch_size: int, progress: Progress
 ) -> tuple[np.ndarray, OutputKind]:
     """The model's outputs ``[n, width]`` on every row of the file ``info`` describes, and their kind."""
     from cache import NPZ, make_key
@@ -164,7 +165,7 @@ def _cached_outputs(
 
 
 def compute_outputs(
-    revision: RevisionRecord, x: np.ndarray, *, batch_size: int, progress: ProgressFn
+    revision: RevisionRecord, x: np.ndarray, *, batch_size: int, progress: Progress
 ) -> tuple[np.ndarray, OutputKind]:
     """Run the model on ``x`` in batches (``progress`` after each): outputs ``[n, width]`` and their kind.
 

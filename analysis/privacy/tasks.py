@@ -33,9 +33,9 @@ import numpy as np
 
 from analysis.privacy.attacks import AttackKind
 from analysis.privacy.library import AttackInputData, SlicingSpec, run_attacks
-from analysis.privacy.progress import ProgressFn
 from analysis.privacy.reliability import REPORTED_FPRS
 from analysis.privacy.roc import compact_roc, tpr_at_fprs
+from analysis.progress import Progress
 
 _ENTIRE = SlicingSpec(entire_dataset=True)
 MIN_EXAMPLES_COLD = 50_000  # members + non-members for trained attacks to start worker processes
@@ -131,7 +131,7 @@ def run_attack_task(attack_value: str, data: AttackInputData, seed: int) -> Atta
 
 
 def run_attack_tasks(
-    tasks: Sequence[AttackTask], *, seed: int, workers: int, processes: bool, progress: ProgressFn
+    tasks: Sequence[AttackTask], *, seed: int, workers: int, processes: bool, progress: Progress
 ) -> list[AttackOutcome | None]:
     """Every task's outcome, in task order.
 
