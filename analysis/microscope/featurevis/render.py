@@ -21,9 +21,8 @@ from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering
 from analysis.microscope.featurevis.spec import RenderSpec, UnitRendering
 from analysis.microscope.techniques import build_objective
 from analysis.models.registry import ModelRegistry
+from analysis.progress import Progress
 from cache import ResultStore
-
-Progress = Callable[[float, str], None]  # (fraction done in [0, 1], message)
 
 _OPTIMIZERS: OrderedDict[tuple, Any] = OrderedDict()  # compiled steps, reused across calls
 _OPTIMIZERS_LOCK = threading.Lock()
