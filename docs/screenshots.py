@@ -1,10 +1,11 @@
 """Screenshots of the real pages for the README and the docs site (``make screenshots``).
 
 Builds the demo models if they are missing (``models build-demo --if-missing``, cached per
-machine), makes sure there is something to show (one rendered Microscope layer, one stored privacy
-audit), starts ``streamlit run app.py`` on 127.0.0.1 with a free port, drives Debian's chromium with
-Playwright (never a downloaded browser), waits for each page to finish running, saves 1400 px wide
-PNGs into ``docs/images/`` (quantised to 256 colours to keep them small) and stops the server.
+machine) and makes sure there is something to show (eight rendered Microscope units, a stored
+privacy audit and the memorizing model's card fields, each only if missing). Then starts
+``streamlit run app.py`` on 127.0.0.1 with a free port, drives Debian's chromium with Playwright
+(never a downloaded browser), waits for each page to finish running, saves 1400 px wide PNGs into
+``docs/images/`` (quantised to 256 colours to keep them small) and stops the server.
 
 ``LOUPE_HOME`` picks the Loupe home to show (default: the project's ``.loupe/``).
 """
@@ -16,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,12 +35,24 @@ MEMORIZER = "shapes-cnn-memorizer"
 
 # (file name, path and query, viewport height in px, text that must be on the finished page)
 PAGES = (
-    ("home.png", "/", 900, "Microscope"),
+    ("home.png", "/", 720, "Registered models"),
     ("microscope-unit.png", "/microscope?model=shapes-cnn&layer=conv2&unit=3", 1000, "conv2"),
     ("privacy-audit.png", "/privacy?audit={audit}", 1100, "Privacy audits"),
     ("fairness.png", "/fairness?model=credit-mlp", 1100, "Fairness slices"),
     ("model-card.png", f"/card?model={MEMORIZER}", 1000, "Model card"),
 )
+
+
+CARD_FIELDS = """\
+model_details:
+  name: Shapes CNN (memorizing demo)
+  overview: A 4-layer CNN trained on 500 drawn-shape images with 30 % random labels until it memorised them.
+  owners: [{name: Loupe demo}]
+considerations:
+  use_cases: [{description: Demonstrating membership-inference audits}]
+  out_of_scope_uses: [{description: Classifying shapes; it generalises poorly by design}]
+  limitations: [{description: Leaks membership of its training examples}]
+"""
 
 
 def loupe(*args: str, env: dict[str, str]) -> str:
@@ -50,13 +64,23 @@ def loupe(*args: str, env: dict[str, str]) -> str:
 
 
 def prepare(env: dict[str, str]) -> str:
-    """Demo models, a rendered layer and a privacy audit; returns the audit's record id."""
+    """Demo models, a rendered layer, a privacy audit and card fields; returns the audit's record id."""
     loupe("models", "build-demo", "--if-missing", env=env)
     loupe("render", "--model", "shapes-cnn", "--layer", "conv2", "--units", "0-7", env=env)  # cached: a read
     listed = json.loads(loupe("records", "list", "--kind", "privacy", "--model", MEMORIZER, "--json", "-", env=env))
     if listed["records"]:
-        return listed["records"][0]["record_id"]
-    return json.loads(loupe("privacy", "--model", MEMORIZER, "--json", "-", env=env))["record_id"]
+        audit = listed["records"][0]["record_id"]
+    else:
+        audit = json.loads(loupe("privacy", "--model", MEMORIZER, "--json", "-", env=env))["record_id"]
+    with tempfile.TemporaryDirectory() as folder:
+        card = ["card", "--model", MEMORIZER, "--format", "json", "--out", str(Path(folder) / "card.json")]
+        try:  # a card needs an overview: the demo model gets one the first time only, never overwritten
+            loupe(*card, env=env)
+        except subprocess.CalledProcessError:
+            fields = Path(folder) / "fields.yaml"
+            fields.write_text(CARD_FIELDS)
+            loupe(*card, "--fields", str(fields), env=env)
+    return audit
 
 
 def free_port() -> int:
