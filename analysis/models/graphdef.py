@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import AnalysisInputError, describe_choices
-from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary
+from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary, OutputKind
 
 LAYER_OPS = ("Relu", "Relu6", "Concat", "ConcatV2")
 PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
@@ -270,11 +270,11 @@ class GraphDefModel:
         shape = tuple(output.outputs[0].shape.as_list()[1:]) if output.outputs[0].shape.rank else ()
         width = shape[-1] if shape else None
         if output.type == "Softmax":
-            kind = "probabilities"
+            kind = OutputKind.PROBABILITIES
         elif output.type == "Sigmoid" and width == 1:
-            kind = "binary_probability"
+            kind = OutputKind.BINARY_PROBABILITY
         else:
-            kind = "logits" if width and width > 1 else "values"
+            kind = OutputKind.LOGITS if width and width > 1 else OutputKind.VALUES
         if self.lucid_defaults:
             low_high, source = LUCID_INPUT_RANGE, "lucid's InceptionV1 (inception5h) image_value_range (-117, 138)"
         else:

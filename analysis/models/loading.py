@@ -10,7 +10,7 @@ from analysis.errors import AnalysisInputError
 from analysis.models.files import TRUST_HINT, check_safe, detect_format
 from analysis.models.graphdef import load_graphdef
 from analysis.models.revisions import RevisionRecord, check_revision_available
-from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary
+from analysis.models.summary import LayerInfo, ModelFormat, ModelSummary, OutputKind
 
 # Layers that only pass values through or preprocess the input have no units of their own.
 _NO_UNITS = {
@@ -147,7 +147,7 @@ def _input_range(model: Any) -> tuple[float, float, str]:
     return 0.0, 1.0, "default [0, 1] (no Rescaling layer found; pass --input-range LO,HI to override)"
 
 
-def _output_kind(model: Any, output_shape: tuple[int | None, ...]) -> str:
+def _output_kind(model: Any, output_shape: tuple[int | None, ...]) -> OutputKind:
     last = model.layers[-1]
     config = last.get_config() if hasattr(last, "get_config") else {}
     activation = config.get("activation")
@@ -155,12 +155,12 @@ def _output_kind(model: Any, output_shape: tuple[int | None, ...]) -> str:
         activation = "softmax"
     width = output_shape[-1] if output_shape else None
     if activation == "softmax":
-        return "probabilities"
+        return OutputKind.PROBABILITIES
     if activation == "sigmoid" and width == 1:
-        return "binary_probability"
+        return OutputKind.BINARY_PROBABILITY
     if activation in (None, "linear") and width and width > 1:
-        return "logits"
-    return "values"
+        return OutputKind.LOGITS
+    return OutputKind.VALUES
 
 
 def load_revision(revision: RevisionRecord, *, keras_needed_for: str | None = None) -> Any:

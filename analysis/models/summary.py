@@ -19,6 +19,15 @@ class ModelFormat(StrEnum):
     GRAPHDEF = "graphdef"  # a frozen TF GraphDef .pb (analysis.models.graphdef)
 
 
+class OutputKind(StrEnum):
+    """What a model's output holds, read from its last layer (stored in the registry by value)."""
+
+    PROBABILITIES = "probabilities"  # a softmax over classes
+    BINARY_PROBABILITY = "binary_probability"  # one sigmoid unit: the probability of class 1
+    LOGITS = "logits"  # a linear layer with more than one unit
+    VALUES = "values"  # anything else (regression outputs, features)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LayerInfo:
     """A layer with units: ``output_shape`` excludes the batch axis; ``units`` is its last axis."""
@@ -50,18 +59,21 @@ class ModelSummary:
     input_range: tuple[float, float]
     input_range_source: str
     output_shape: tuple[int | None, ...]
-    output_kind: str  # "probabilities", "binary_probability", "logits" or "values"
+    output_kind: OutputKind  # a string is accepted and parsed
     parameter_count: int
     layers: tuple[LayerInfo, ...]
     notes: tuple[str, ...] = field(default=())
     input_name: str | None = None  # a GraphDef's input placeholder (None for Keras models)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output_kind", OutputKind(self.output_kind))
+
     @property
     def n_classes(self) -> int | None:
         last = self.output_shape[-1] if self.output_shape else None
-        if self.output_kind == "binary_probability":
+        if self.output_kind is OutputKind.BINARY_PROBABILITY:
             return 2
-        return last if self.output_kind in ("probabilities", "logits") else None
+        return last if self.output_kind in (OutputKind.PROBABILITIES, OutputKind.LOGITS) else None
 
     def layer(self, name: str) -> LayerInfo:
         for info in self.layers:
@@ -78,7 +90,7 @@ class ModelSummary:
             "input_range": list(self.input_range),
             "input_range_source": self.input_range_source,
             "output_shape": list(self.output_shape),
-            "output_kind": self.output_kind,
+            "output_kind": self.output_kind.value,
             "n_classes": self.n_classes,
             "parameter_count": self.parameter_count,
             "layers": [layer.to_dict() for layer in self.layers],
@@ -94,7 +106,7 @@ class ModelSummary:
             input_range=(float(data["input_range"][0]), float(data["input_range"][1])),
             input_range_source=data["input_range_source"],
             output_shape=tuple(data["output_shape"]),
-            output_kind=data["output_kind"],
+            output_kind=OutputKind(data["output_kind"]),
             parameter_count=int(data["parameter_count"]),
             layers=tuple(LayerInfo.from_dict(d) for d in data["layers"]),
             notes=tuple(data.get("notes", ())),
