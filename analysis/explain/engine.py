@@ -37,6 +37,7 @@ from analysis.explain.spec import (
 from analysis.hashing import sha256_arrays, sha256_file
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import OutputKind
 from analysis.progress import Progress
 from cache import make_key
 
@@ -101,7 +102,7 @@ def resolve_explanation(spec: ExplanationSpec, registry: ModelRegistry | None = 
     record = registry.get(spec.model_id)
     revision = registry.resolve(spec.model_id, spec.revision)
     summary = revision.summary
-    binary = summary.output_kind == "binary_probability"
+    binary = summary.output_kind is OutputKind.BINARY_PROBABILITY
     _check_target(spec, revision, binary)
     if spec.data_path is not None:
         path = Path(spec.data_path).expanduser()
