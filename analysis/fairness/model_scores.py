@@ -20,6 +20,7 @@ from analysis.fairness.tables import MISSING_COLUMN, FairnessData, check_labels,
 from analysis.hashing import sha256_file
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import OutputKind
 
 SCORES_CODE_VERSION = "1"
 BATCH_SIZE = 4096
@@ -99,10 +100,10 @@ def model_scores(revision: RevisionRecord, x: np.ndarray, data_hash: str) -> tup
 
     kind = revision.summary.output_kind
     width = revision.summary.output_shape[-1] if revision.summary.output_shape else None
-    if not (kind == "binary_probability" or (kind == "probabilities" and width == 2)):
+    if not (kind is OutputKind.BINARY_PROBABILITY or (kind is OutputKind.PROBABILITIES and width == 2)):
         raise AnalysisInputError(
             f"fairness slices need a binary classifier (one sigmoid unit, or a two-class softmax); "
-            f"model {revision.model_id!r} outputs {kind} of shape {list(revision.summary.output_shape)}"
+            f"model {revision.model_id!r} outputs {kind.value} of shape {list(revision.summary.output_shape)}"
         )
     store = open_result_store()
     key = make_key(

@@ -47,7 +47,7 @@ def input_format_text(card: ModelCard) -> str:
 def output_format_text(card: ModelCard) -> str:
     summary = card.summary
     classes = f", {summary.n_classes} classes" if summary.n_classes else ""
-    return f"{summary.output_kind.replace('_', ' ')} {describe_shape(summary.output_shape)}{classes}"
+    return f"{summary.output_kind.value.replace('_', ' ')} {describe_shape(summary.output_shape)}{classes}"
 
 
 def dataset_description(info: Any) -> str:
@@ -123,7 +123,7 @@ def build_document(card: ModelCard) -> dict[str, Any]:
         "output_format": output_format_text(card),
         "output_format_map": [
             {"key": "shape", "value": describe_shape(summary.output_shape)},
-            {"key": "kind", "value": summary.output_kind},
+            {"key": "kind", "value": summary.output_kind.value},
         ],
     }
     if card.datasets:

@@ -18,6 +18,7 @@ from analysis.datasets import META_PREFIX, DatasetInfo, DatasetRole, inspect_dat
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import OutputKind as ModelOutputKind
 from analysis.paths import open_result_store
 from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
 from analysis.privacy.progress import scaled_progress
@@ -26,10 +27,10 @@ from analysis.privacy.spec import ModelSource
 from analysis.progress import Progress
 
 OUTPUTS_CODE_VERSION = "2"
-_OUTPUT_KINDS = {
-    "probabilities": OutputKind.PROBS,
-    "binary_probability": OutputKind.PROBS,
-    "logits": OutputKind.LOGITS,
+_OUTPUT_KINDS = {  # what the model's output is -> what the audit is given
+    ModelOutputKind.PROBABILITIES: OutputKind.PROBS,
+    ModelOutputKind.BINARY_PROBABILITY: OutputKind.PROBS,
+    ModelOutputKind.LOGITS: OutputKind.LOGITS,
 }
 NOT_A_CLASSIFIER = (
     "model {model!r} is not a classifier: its output is {kind!r} of shape {shape}; a membership audit needs "
@@ -69,7 +70,9 @@ def load_model_inputs(
     summary = revision.summary
     if summary.output_kind not in _OUTPUT_KINDS or len(summary.output_shape) != 1:
         raise AnalysisInputError(
-            NOT_A_CLASSIFIER.format(model=source.model_id, kind=summary.output_kind, shape=list(summary.output_shape))
+            NOT_A_CLASSIFIER.format(
+                model=source.model_id, kind=summary.output_kind.value, shape=list(summary.output_shape)
+            )
         )
     sides = _sides(source, record)
     loaded: list[ModelOutputs] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.models.loading import load_revision
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
+from analysis.models.summary import ModelSummary, OutputKind
 from tests.conftest import build_tiny_cnn
 
 
@@ -26,7 +28,8 @@ def test_keras_model_summary(loupe_home, tiny_cnn_path, tiny_dataset_path):
     assert summary.format.value == "keras"
     assert summary.input_shape == (8, 8, 3)
     assert summary.input_range == (0.0, 255.0)  # from Rescaling(1/255)
-    assert summary.output_kind == "probabilities" and summary.n_classes == 3
+    assert summary.output_kind is OutputKind.PROBABILITIES and summary.n_classes == 3
+    assert ModelRegistry().get("tiny").current.summary.output_kind is OutputKind.PROBABILITIES  # read back from JSON
     assert [(layer.name, layer.kind, layer.output_shape, layer.units) for layer in summary.layers] == [
         ("conv", "Conv2D", (6, 6, 4), 4),
         ("gap", "GlobalAveragePooling2D", (4,), 4),
@@ -40,6 +43,34 @@ def test_keras_model_summary(loupe_home, tiny_cnn_path, tiny_dataset_path):
         ("sex",),
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "shape", "n_classes"),
+    [
+        (OutputKind.PROBABILITIES, (3,), 3),
+        (OutputKind.BINARY_PROBABILITY, (1,), 2),
+        (OutputKind.LOGITS, (4,), 4),
+        (OutputKind.VALUES, (1,), None),
+    ],
+)
+def test_output_kind_is_an_enum_stored_by_its_value(kind, shape, n_classes):
+    data = {
+        "format": "keras",
+        "input_shape": [3],
+        "input_range": [0.0, 1.0],
+        "input_range_source": "default",
+        "output_shape": list(shape),
+        "output_kind": kind.value,
+        "n_classes": n_classes,
+        "parameter_count": 4,
+        "layers": [],
+        "notes": [],
+    }
+    summary = ModelSummary.from_dict(json.loads(json.dumps(data)))
+    assert summary.output_kind is kind and summary.n_classes == n_classes
+    assert summary.to_dict() == data
+    assert replace(summary, output_kind=kind.value).output_kind is kind  # a string is parsed
 
 
 def test_h5_and_savedmodel_formats(loupe_home, tmp_path):
