@@ -4,6 +4,8 @@ Every place that lists techniques reads this table: the render spec's objective 
 (``ObjectiveKind``), the objective each kind optimises (:func:`build_objective`), the
 Microscope link's ``view=`` values (``unit_links``) and the page's technique picker, which
 offers only the techniques that :meth:`Technique.reason_unavailable` allows on the layer.
+Per-unit techniques live on a unit's page (``&unit=N&view=...``); the others on the layer's
+(``?model=&layer=&view=deepdream``, ``&view=caricature&example=N``).
 
 No TensorFlow here (links and pages import it): objectives are built lazily, and each
 technique declares what it needs of a layer as data. ``tests/analysis/test_techniques.py``
@@ -30,6 +32,9 @@ class Technique:
 
     ``min_rank`` is the smallest layer output rank (without the batch axis) it can read: 3 for
     techniques that need ``[height, width, channels]``, 2 for those that need positions, 1 for any.
+    ``needs_example``: the technique starts from one example of the model's linked data set, so
+    it applies only when one is linked; its ``objective`` then takes ``(spec, reference)``, the
+    reference being the layer's activations on that example.
     """
 
     kind: ObjectiveKind
@@ -38,16 +43,20 @@ class Technique:
     summary: str  # one line for the page: what the image shows
     per_unit: bool
     min_rank: int
-    objective: Callable[[RenderSpec], Any]  # the Objective to maximise (imports TensorFlow when called)
+    objective: Callable[..., Any]  # the Objective to maximise (imports TensorFlow when called)
+    needs_example: bool = False
 
-    def reason_unavailable(self, layer: LayerInfo) -> str | None:
+    def reason_unavailable(self, layer: LayerInfo, *, dataset_linked: bool = True) -> str | None:
         """None when the technique applies to ``layer``; otherwise why not, in words."""
-        if len(layer.output_shape) >= self.min_rank:
-            return None
-        needs = {3: "[height, width, channels] outputs", 2: "outputs with positions"}[self.min_rank]
-        return (
-            f"{self.title} needs a layer with {needs}; layer {layer.name!r} has output shape {list(layer.output_shape)}"
-        )
+        if len(layer.output_shape) < self.min_rank:
+            needs = {3: "[height, width, channels] outputs", 2: "outputs with positions"}[self.min_rank]
+            return (
+                f"{self.title} needs a layer with {needs}; "
+                f"layer {layer.name!r} has output shape {list(layer.output_shape)}"
+            )
+        if self.needs_example and not dataset_linked:
+            return f"{self.title} starts from a dataset example, and no data set is linked to this model"
+        return None
 
 
 def _objectives() -> Any:
@@ -118,6 +127,19 @@ TECHNIQUES: tuple[Technique, ...] = (
         objective=lambda spec: _objectives().deepdream(spec.layer),
     ),
     Technique(
+        kind=ObjectiveKind.CARICATURE,
+        view="caricature",
+        title="Caricature",
+        summary=(
+            "an image that exaggerates what the whole layer sees in one dataset example (its activations, "
+            "matched in direction and pushed further)"
+        ),
+        per_unit=False,
+        min_rank=1,
+        needs_example=True,
+        objective=lambda spec, reference: _objectives().caricature(spec.layer, reference, spec.caricature_cossim_pow),
+    ),
+    Technique(
         kind=ObjectiveKind.DIRECTION,
         view=None,
         title="Direction",
@@ -142,11 +164,24 @@ def technique_for_view(view: str) -> Technique:
     return found
 
 
-def techniques_for(layer: LayerInfo) -> tuple[Technique, ...]:
+def techniques_for(layer: LayerInfo, *, dataset_linked: bool = True) -> tuple[Technique, ...]:
     """The techniques a page offers on ``layer`` (those with a view that apply to it), in table order."""
-    return tuple(t for t in TECHNIQUES if t.view is not None and t.reason_unavailable(layer) is None)
+    return tuple(
+        t
+        for t in TECHNIQUES
+        if t.view is not None and t.reason_unavailable(layer, dataset_linked=dataset_linked) is None
+    )
 
 
-def build_objective(spec: RenderSpec) -> Any:
-    """The :class:`~analysis.microscope.featurevis.objectives.Objective` a spec's kind optimises."""
-    return BY_KIND[spec.objective].objective(spec)
+def build_objective(spec: RenderSpec, *, reference: Any = None) -> Any:
+    """The :class:`~analysis.microscope.featurevis.objectives.Objective` a spec's kind optimises.
+
+    ``reference``: for a technique that ``needs_example``, the layer's activations on the
+    spec's example (``[...layer output shape]``); ignored otherwise.
+    """
+    technique = BY_KIND[spec.objective]
+    if technique.needs_example:
+        if reference is None:
+            raise ValueError(f"objective {spec.objective.value!r} needs the layer's activations on its example")
+        return technique.objective(spec, reference)
+    return technique.objective(spec)

@@ -13,6 +13,8 @@ from analysis.models.summary import LayerInfo
 from tests.analysis.featurevis_support import build_small_cnn
 
 VECTOR = tuple(float(v) for v in np.linspace(-1, 1, 8))
+# A caricature's reference: conv2's activations on some example, [16, 16, 8] for the 32x32 CNN.
+REFERENCE = np.random.default_rng(3).uniform(0, 1, (16, 16, 8)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ CASES = (
     Case("direction with cosine", lambda: o.direction("conv2", VECTOR, cossim_pow=1.0)),
     Case("deepdream", lambda: o.deepdream("conv2")),
     Case("diversity", lambda: o.channel("conv2", 5) - 100 * o.diversity("conv2", 2)),
+    Case("caricature", lambda: o.caricature("conv2", REFERENCE)),
+    Case("caricature, plain dot product", lambda: o.caricature("conv2", REFERENCE, cossim_pow=0.0)),
     Case("weighted sum over two layers", lambda: 0.5 * o.channel("conv1", 2) + o.neuron("conv2", 5) / 2),
 )
 IDS = [case.name for case in CASES]
@@ -142,6 +146,31 @@ def test_diversity_is_lucids_pairwise_gram_similarity(setup):
     grams /= np.linalg.norm(grams, axis=1, keepdims=True)
     lucid = (grams[0] @ grams[1] + grams[1] @ grams[0]) / 2  # sum over i != j, divided by the batch size
     assert values(o.diversity("conv2", 2), setup).sum() / 2 == pytest.approx(lucid, rel=1e-5)
+
+
+@pytest.mark.parametrize("power", [0.0, 1.0, 2.0])
+def test_caricature_is_the_dot_product_times_floored_cosine_to_a_power(setup, power):
+    extractor, images, _ = setup
+    acts = extractor(images)["conv2"].numpy().reshape(2, -1)
+    reference = REFERENCE.reshape(-1)
+    dot = acts @ reference
+    cosine = dot / np.linalg.norm(acts, axis=1) / np.linalg.norm(reference)
+    expected = dot * np.maximum(0.1, cosine) ** power
+    np.testing.assert_allclose(values(o.caricature("conv2", REFERENCE, power), setup), expected, rtol=1e-4)
+
+
+def test_caricature_fits_any_layer_whose_shape_its_reference_has():
+    from analysis.errors import AnalysisInputError
+
+    spatial = LayerInfo(name="conv", kind="Conv2D", output_shape=(6, 6, 4), units=4)
+    dense = LayerInfo(name="dense", kind="Dense", output_shape=(4,), units=4)
+    assert o.Caricature.is_compatible(spatial) and o.Caricature.is_compatible(dense)
+    assert not o.Caricature.needs_unit and not o.Caricature.couples_items
+    layers = {"conv": spatial, "dense": dense}
+    o.check_objective_fits(o.caricature("conv", np.ones((6, 6, 4))), layers)
+    o.check_objective_fits(o.caricature("dense", np.ones(4)), layers)
+    with pytest.raises(AnalysisInputError, match=r"^caricature reference has shape \[6, 6, 4\] but layer 'dense'"):
+        o.check_objective_fits(o.caricature("dense", np.ones((6, 6, 4))), layers)
 
 
 def test_neuron_is_the_centre_value(setup):

@@ -61,7 +61,7 @@ def test_levels_of_a_link(registry):
         ),
         (
             {"model": "tiny", "layer": "conv", "unit": "1", "view": "xray"},
-            "unknown view 'xray'; valid views are 'channel', 'neuron', 'negative', 'diversity' or 'deepdream'",
+            "unknown view 'xray'; valid views are 'channel', 'neuron', 'negative', 'diversity', 'deepdream' or 'caricature'",
             {"model": "tiny", "layer": "conv", "unit": "1"},
         ),
         (
@@ -96,3 +96,62 @@ def test_unknown_revision_offers_the_model_page(registry):
         f"— the current revision is {current.short}"
     )
     assert error.value.nearest == {"model": "tiny"}
+
+
+@pytest.fixture
+def registry_with_data(loupe_home, tiny_cnn_path, tiny_dataset_path) -> ModelRegistry:
+    from analysis.datasets import DatasetRole
+
+    registry = ModelRegistry()
+    registry.register(
+        RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets={DatasetRole.DATA: tiny_dataset_path})
+    )
+    return registry
+
+
+def test_layer_level_views_address_the_layer_page(registry_with_data):
+    dream = resolve_unit_link({"model": "tiny", "layer": "conv", "unit": "2", "view": "deepdream"}, registry_with_data)
+    assert (dream.unit, dream.view, dream.layer_view) == (None, "deepdream", True)
+    assert dream.query() == {"model": "tiny", "layer": "conv", "view": "deepdream"}
+    assert dream.query(unit=2) == {"model": "tiny", "layer": "conv", "unit": "2"}
+    assert dream.query(layer="gap") == {"model": "tiny", "layer": "gap"}
+    caricature = resolve_unit_link(
+        {"model": "tiny", "layer": "conv", "view": "caricature", "example": " 11 "}, registry_with_data
+    )
+    assert (caricature.unit, caricature.example, caricature.layer_view) == (None, 11, True)
+    assert caricature.query(pin=True) == {
+        "model": "tiny",
+        "layer": "conv",
+        "rev": caricature.revision.short,
+        "view": "caricature",
+        "example": "11",
+    }
+    assert caricature.query(example=3)["example"] == "3"
+    unit = resolve_unit_link({"model": "tiny", "layer": "conv", "unit": "1", "example": "4"}, registry_with_data)
+    assert unit.query() == {"model": "tiny", "layer": "conv", "unit": "1"} and not unit.layer_view
+
+
+@pytest.mark.parametrize(
+    ("example", "message", "nearest"),
+    [
+        (None, "view 'caricature' needs example=N, a row of the linked data set (0-11)", "0"),
+        ("12", "example 12 is out of range; the linked data set has examples 0-11", "11"),
+        ("-3", "example -3 is out of range; the linked data set has examples 0-11", "0"),
+        ("first", "example 'first' is not an integer; the linked data set has examples 0-11", "0"),
+    ],
+)
+def test_bad_caricature_examples(registry_with_data, example, message, nearest):
+    params = {"model": "tiny", "layer": "conv", "view": "caricature"} | ({"example": example} if example else {})
+    with pytest.raises(BadLinkError) as error:
+        resolve_unit_link(params, registry_with_data)
+    assert str(error.value) == message
+    assert error.value.nearest == {"model": "tiny", "layer": "conv", "view": "caricature", "example": nearest}
+
+
+def test_caricature_without_a_linked_data_set(registry):
+    with pytest.raises(BadLinkError) as error:
+        resolve_unit_link({"model": "tiny", "layer": "conv", "view": "caricature", "example": "0"}, registry)
+    assert str(error.value) == (
+        "view 'caricature' starts from a dataset example, and model 'tiny' has no linked data set"
+    )
+    assert error.value.nearest == {"model": "tiny", "layer": "conv"}

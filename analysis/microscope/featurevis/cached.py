@@ -39,11 +39,14 @@ class ResolvedRender:
     channels: int
     input_range: tuple[float, float]
     restart_dataset: DatasetInfo | None = None  # the linked data set dead units restart from, if any
+    example_dataset: DatasetInfo | None = None  # the linked data set a caricature's example comes from
 
     def identity(self, unit: int | None) -> dict[str, Any]:
         identity = self.spec.identity(unit, image_size=self.image_hw[0]) | {"image_hw": list(self.image_hw)}
         if self.restart_dataset is not None:  # a dead unit's image may come from this data set
             identity["restart_dead_units_from"] = self.restart_dataset.sha256
+        if self.example_dataset is not None:  # the caricature's example is a row of this data set
+            identity["example_from"] = self.example_dataset.sha256
         return identity
 
     def key(self, unit: int | None) -> str:
@@ -95,6 +98,7 @@ def resolve_render(spec: RenderSpec, *, registry: ModelRegistry | None = None) -
         )
     canvas_hw = (int(height), int(width)) if height and width else image_hw
     restart_dataset = registry.get(spec.model_id).dataset(DatasetRole.DATA) if spec.restarts_dead_units else None
+    example_dataset = _example_dataset(spec, registry) if spec.objective is ObjectiveKind.CARICATURE else None
     return ResolvedRender(
         spec=spec,
         revision=revision,
@@ -104,7 +108,28 @@ def resolve_render(spec: RenderSpec, *, registry: ModelRegistry | None = None) -
         channels=int(input_shape[-1]),
         input_range=summary.input_range,
         restart_dataset=restart_dataset,
+        example_dataset=example_dataset,
     )
+
+
+def _example_dataset(spec: RenderSpec, registry: ModelRegistry) -> DatasetInfo:
+    """The linked data set a caricature's ``example`` indexes; the example must be one of its rows."""
+    dataset = registry.get(spec.model_id).dataset(DatasetRole.DATA)
+    if dataset is None:
+        raise AnalysisInputError(
+            f"objective 'caricature' starts from a dataset example, and model {spec.model_id!r} has no linked "
+            f"data set; link one with 'python -m analysis models add MODEL --id {spec.model_id} --data DATA.npz'"
+        )
+    example = spec.example if spec.example is not None else -1
+    if not 0 <= example < dataset.n_examples:
+        raise AnalysisInputError(example_out_of_range(spec.example, dataset))
+    return dataset
+
+
+def example_out_of_range(example: object, dataset: DatasetInfo) -> str:
+    """The message for an example index outside the linked data set (shared with the links)."""
+    name = dataset.path.rsplit("/", 1)[-1]
+    return f"example {example!r} is out of range; the linked data set {name!r} has examples 0-{dataset.n_examples - 1}"
 
 
 def _entry_keys(key: str) -> tuple[str, str]:

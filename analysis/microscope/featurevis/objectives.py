@@ -166,6 +166,37 @@ class DeepDream(Objective):
         return _mean_over_positions(tf.square(acts[self.layer]))
 
 
+# -- caricature ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Caricature(Objective):
+    """Exaggerate what a layer sees in one input (lucid's ``recipes/caricature.py``, ``dot_compare``).
+
+    ``reference`` is the layer's activations on the chosen example: float32, the layer's
+    output shape without the batch axis (``[height, width, channels]`` or ``[channels]``).
+    Each item's value is the dot product of its activations with the reference over every
+    position and channel, times ``max(0.1, cossim) ** cossim_pow``, where ``cossim`` is the
+    cosine similarity of the two flattened tensors. Lucid's recipe divides the dot product by
+    the reference's norm only; the full cosine keeps the factor in [0.1, 1], so the power
+    rewards matching the example's pattern rather than sheer magnitude.
+    """
+
+    layer: str
+    reference: np.ndarray
+    cossim_pow: float = 1.0
+    name: ClassVar[str] = "caricature"
+
+    def per_item(self, acts: Activations) -> tf.Tensor:
+        values = acts[self.layer]
+        flat = tf.reshape(values, [tf.shape(values)[0], -1])
+        reference = tf.constant(np.asarray(self.reference, dtype=np.float32).reshape(1, -1))
+        dot = tf.reduce_sum(flat * reference, axis=1)
+        if self.cossim_pow:
+            eps = 1e-6
+            cossim = dot / (eps + tf.norm(flat, axis=1)) / (eps + tf.norm(reference))
+            dot = dot * tf.maximum(0.1, cossim) ** self.cossim_pow
+        return dot
+
+
 # -- diversity ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Diversity(Objective):
@@ -254,7 +285,11 @@ def diversity(layer: str, group: int) -> Diversity:
     return Diversity(layer, group)
 
 
-OBJECTIVE_CLASSES: tuple[type[Objective], ...] = (Channel, Neuron, Direction, DeepDream, Diversity)
+def caricature(layer: str, reference: np.ndarray, cossim_pow: float = 1.0) -> Caricature:
+    return Caricature(layer, np.asarray(reference, dtype=np.float32), float(cossim_pow))
+
+
+OBJECTIVE_CLASSES: tuple[type[Objective], ...] = (Channel, Neuron, Direction, DeepDream, Diversity, Caricature)
 
 
 def check_objective_fits(objective: Objective, layers: Mapping[str, LayerInfo]) -> None:
@@ -277,6 +312,12 @@ def check_objective_fits(objective: Objective, layers: Mapping[str, LayerInfo]) 
                 raise AnalysisInputError(
                     f"unit {unit} is out of range for layer {name!r}; valid units are 0-{info.units - 1}"
                 )
+            reference = getattr(term, "reference", None)
+            if reference is not None and tuple(reference.shape) != tuple(info.output_shape):
+                raise AnalysisInputError(
+                    f"caricature reference has shape {list(reference.shape)} but layer {name!r} "
+                    f"outputs {list(info.output_shape)}"
+                )
             vector = getattr(term, "vector", None)
             if vector is not None and len(vector) != info.units:
                 raise AnalysisInputError(
@@ -289,4 +330,10 @@ def describe(objective: Objective) -> dict[str, Any]:
     if isinstance(objective, Sum):
         return {"sum": [{"weight": w, **describe(t)} for w, t in objective.terms]}
     fields = {k: getattr(objective, k) for k in objective.__dataclass_fields__}  # type: ignore[attr-defined]
-    return {"objective": objective.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.ndarray):  # a caricature's reference: its shape, not its values
+            return {"shape": list(value.shape)}
+        return list(value) if isinstance(value, tuple) else value
+
+    return {"objective": objective.name, **{k: plain(v) for k, v in fields.items()}}

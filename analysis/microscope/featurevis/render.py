@@ -51,6 +51,8 @@ def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
         spec.direction,
         spec.diversity_images,
         float(spec.diversity_weight),
+        spec.example,
+        float(spec.caricature_cossim_pow),
         batch,
         resolved.image_hw,
         resolved.canvas_hw,
@@ -60,7 +62,8 @@ def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
         if key in _OPTIMIZERS:
             _OPTIMIZERS.move_to_end(key)
             return _OPTIMIZERS[key]
-    objective = build_objective(spec)
+    reference = _example_activations(resolved, model) if resolved.example_dataset is not None else None
+    objective = build_objective(spec, reference=reference)
     optimizer = BatchOptimizer(
         extractor=build_extractor(model, objective.layers),
         objective=objective,
@@ -77,6 +80,27 @@ def _optimizer(resolved: ResolvedRender, model: Any, batch: int):
         while len(_OPTIMIZERS) > _MAX_OPTIMIZERS:
             _OPTIMIZERS.popitem(last=False)
     return optimizer
+
+
+def _example_activations(resolved: ResolvedRender, model: Any) -> np.ndarray:
+    """The layer's activations on the caricature's example, float32 ``[...layer output shape]``."""
+    from pathlib import Path
+
+    from analysis.datasets import load_npz
+    from analysis.hashing import sha256_file
+    from analysis.models.activations import read_activations
+
+    dataset, example = resolved.example_dataset, resolved.spec.example
+    if dataset is None or example is None:
+        raise ValueError("only a resolved caricature has an example to read")  # resolve_render sets both
+    if sha256_file(Path(dataset.path)) != dataset.sha256:
+        raise AnalysisInputError(
+            f"the data set {dataset.path!r} linked to {resolved.spec.model_id!r} changed since it was registered; "
+            "register it again"
+        )
+    x = load_npz(Path(dataset.path))["x"]
+    ((_, outputs),) = read_activations(model, (resolved.layer.name,), x, np.asarray([example]), batch_size=1)
+    return np.asarray(outputs[resolved.layer.name][0], dtype=np.float32)
 
 
 def _to_uint8(images: np.ndarray) -> np.ndarray:

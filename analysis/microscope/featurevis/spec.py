@@ -26,6 +26,7 @@ DEFAULT_LEARNING_RATE = 0.05
 DEFAULT_WARM_START_STEPS = 16  # redirected-ReLU gradient for the first 16 steps (lucid)
 DEFAULT_DIVERSITY_IMAGES = 4  # lucid's canonical diversity batch
 DEFAULT_DIVERSITY_WEIGHT = 100.0  # channel(L, n) - 100 * diversity(L)
+DEFAULT_CARICATURE_COSSIM_POW = 1.0  # caricature: dot product times cosine similarity ** 1
 MAX_STEPS = 100_000
 MAX_BATCH = 512
 MAX_IMAGE_SIZE = 1024
@@ -41,10 +42,11 @@ class ObjectiveKind(StrEnum):
     DIVERSITY = "diversity"  # several distinct images of one unit: channel - 100 * diversity
     DEEPDREAM = "deepdream"  # the whole layer (mean squared activation); no unit
     DIRECTION = "direction"  # a direction in the layer's channel space; no unit
+    CARICATURE = "caricature"  # the layer's response to one dataset example, exaggerated; no unit
 
     @property
     def per_unit(self) -> bool:
-        return self not in (ObjectiveKind.DEEPDREAM, ObjectiveKind.DIRECTION)
+        return self not in (ObjectiveKind.DEEPDREAM, ObjectiveKind.DIRECTION, ObjectiveKind.CARICATURE)
 
     @property
     def needs_spatial(self) -> bool:
@@ -64,7 +66,13 @@ class ObjectiveKind(StrEnum):
 
 
 def microscope_url(
-    model_id: str, layer: str, unit: int | None = None, *, revision: str | None = None, view: str | None = None
+    model_id: str,
+    layer: str,
+    unit: int | None = None,
+    *,
+    revision: str | None = None,
+    view: str | None = None,
+    example: int | None = None,
 ) -> str:
     """The stable page link, e.g. ``/microscope?model=shapes-cnn&layer=conv4&unit=7``."""
     query: dict[str, Any] = {"model": model_id, "layer": layer}
@@ -74,6 +82,8 @@ def microscope_url(
         query["rev"] = revision
     if view:
         query["view"] = view
+    if example is not None:
+        query["example"] = example
     return "/microscope?" + urlencode(query)
 
 
@@ -92,6 +102,9 @@ class RenderSpec:
     starting from its strongest example (by channel mean) in the model's linked data set; the
     rendering keeps whichever start ends higher and says so in its notes. No effect without a
     linked data set.
+    ``example`` (``caricature`` only, required there) is the row of the model's linked data set
+    whose activations at ``layer`` the caricature exaggerates; ``caricature_cossim_pow`` is the
+    power of the cosine-similarity factor.
     """
 
     model_id: str
@@ -108,6 +121,8 @@ class RenderSpec:
     diversity_images: int = DEFAULT_DIVERSITY_IMAGES
     diversity_weight: float = DEFAULT_DIVERSITY_WEIGHT
     direction: tuple[float, ...] | None = None
+    example: int | None = None
+    caricature_cossim_pow: float = DEFAULT_CARICATURE_COSSIM_POW
     restart_dead_units: bool = True
 
     def __post_init__(self) -> None:
@@ -140,6 +155,25 @@ class RenderSpec:
         elif self.direction is not None:
             raise AnalysisInputError(
                 f"a direction vector is only used by objective 'direction', not {self.objective.value!r}"
+            )
+        if self.objective is ObjectiveKind.CARICATURE:
+            if self.example is None:
+                raise AnalysisInputError(
+                    "objective 'caricature' needs example, the row of the linked data set to exaggerate"
+                )
+            _check_int("example", self.example, 0, 2**63 - 1)
+            set_(self, "example", int(self.example))
+        elif self.example is not None:
+            raise AnalysisInputError(
+                f"example {self.example!r} is only used by objective 'caricature', not {self.objective.value!r}"
+            )
+        if not (
+            isinstance(self.caricature_cossim_pow, int | float)
+            and not isinstance(self.caricature_cossim_pow, bool)
+            and 0 <= self.caricature_cossim_pow <= 10
+        ):
+            raise AnalysisInputError(
+                f"caricature_cossim_pow {self.caricature_cossim_pow!r} must be a number from 0 to 10"
             )
         _check_int("steps", self.steps, 1, MAX_STEPS)
         _check_int("batch", self.batch, 1, MAX_BATCH)
@@ -197,6 +231,9 @@ class RenderSpec:
             identity["diversity_weight"] = float(self.diversity_weight)
         if self.objective is ObjectiveKind.DIRECTION:
             identity["direction"] = list(self.direction or ())
+        if self.objective is ObjectiveKind.CARICATURE:
+            identity["example"] = self.example
+            identity["caricature_cossim_pow"] = float(self.caricature_cossim_pow)
         return identity
 
 
@@ -242,6 +279,10 @@ class UnitRendering:
 
     @property
     def url(self) -> str:
+        """The Microscope page that shows this rendering (the unit's, or the layer's technique page)."""
+        if self.objective in (ObjectiveKind.DEEPDREAM, ObjectiveKind.CARICATURE):
+            example = self.parameters.get("example")
+            return microscope_url(self.model_id, self.layer, view=self.objective.value, example=example)
         return microscope_url(self.model_id, self.layer, self.unit)
 
     def png(self) -> bytes:
