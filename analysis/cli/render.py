@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     render.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     render.add_argument(
+        "--example", type=int, help="for --objective caricature: the row of the linked data set to exaggerate"
+    )
+    render.add_argument(
         "--engine",
         choices=("local", "ray"),
         default="local",
@@ -128,7 +131,7 @@ def unit_entry(rendering: UnitRendering, spec: RenderSpec, maxima: dict[int, flo
         "activation": rendering.activation if math.isfinite(rendering.activation) else None,
         "max_dataset_activation": maximum,
         "cached": rendering.cached,
-        "url": microscope_url(spec.model_id, spec.layer, rendering.unit),
+        "url": rendering.url if rendering.unit is None else microscope_url(spec.model_id, spec.layer, rendering.unit),
         "notes": list(rendering.notes),
     }
 
@@ -148,6 +151,7 @@ def run_render(args: argparse.Namespace) -> int:
         steps=args.steps,
         batch=args.batch,
         seed=args.seed,
+        example=args.example,
         restart_dead_units=args.restart_dead_units,
     )
     bar = ProgressBar()

@@ -98,7 +98,7 @@ def test_layer_level_objective_has_a_null_unit(record, capsys):
     )
     (entry,) = json.loads(out)["units"]
     assert code == 0 and entry["unit"] is None and entry["max_dataset_activation"] is None
-    assert entry["url"] == "/microscope?model=small-cnn&layer=conv2"
+    assert entry["url"] == "/microscope?model=small-cnn&layer=conv2&view=deepdream"  # the layer's deepdream page
 
 
 @pytest.mark.parametrize(
@@ -112,9 +112,14 @@ def test_layer_level_objective_has_a_null_unit(record, capsys):
         (
             ["--objective", "dream"],
             "error: unknown objective 'dream'; valid objectives are 'channel', 'neuron', "
-            "'negative', 'negative_neuron', 'diversity', 'deepdream' or 'direction'",
+            "'negative', 'negative_neuron', 'diversity', 'deepdream', 'direction' or 'caricature'",
         ),
         (["--steps", "0"], "error: steps 0 must be an integer from 1 to 100000"),
+        (
+            ["--objective", "caricature"],
+            "error: objective 'caricature' needs example, the row of the linked data set to exaggerate",
+        ),
+        (["--example", "3"], "error: example 3 is only used by objective 'caricature', not 'channel'"),
         (["--model", "nope"], "error: unknown model 'nope'; registered models are 'small-cnn'"),
     ],
 )
