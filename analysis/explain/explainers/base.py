@@ -55,7 +55,8 @@ class AttributionMethod(ABC):
     - ``tabular_only``: explains rows ``[n, features]`` only (else any input shape).
     - ``needs_gradients``: differentiates ``TargetFunction.model`` (else calls ``predict`` only).
     - ``exactly_additive``: ``sum(values) == output - expected_value`` up to float error for every
-      row (else only in expectation: a Monte Carlo error that shrinks with more samples).
+      row (else only in expectation: a Monte Carlo error that shrinks with more samples, bounded
+      by :meth:`additivity_tolerance`).
     - ``seeded``: draws random numbers, so its values depend on the per-row seeds.
     - ``parameters``: the :class:`~analysis.explain.spec.ExplanationSpec` fields it reads; they are
       passed to :meth:`attribute` as keywords, stored in the result's ``parameters`` and in its cache key.
@@ -85,6 +86,11 @@ class AttributionMethod(ABC):
     def is_automatic_for(self, summary: ModelSummary) -> bool:
         """Whether a spec without an explainer gets this method (exactly one method says yes per model)."""
         return False
+
+    def additivity_tolerance(self, background_outputs: np.ndarray, **parameters: int) -> float:
+        """The documented bound on a row's ``|sum(values) - (output - expected_value)|`` beyond float
+        round-off, given the target's outputs on the background: 0 for exactly additive methods."""
+        return 0.0
 
     def parameters_from(self, spec: ExplanationSpec) -> dict[str, int]:
         """The spec's values of :attr:`parameters`, as :meth:`attribute` takes them."""
