@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Loupe", page_icon=":material/search:", layout="wide")
+from ui.access import show_access_panel
+
+# An emoji favicon is drawn by the browser (a data: URL); a ":material/...:" page_icon would be
+# fetched from fonts.gstatic.com. The pages' Material icons come from Streamlit's bundled font.
+st.set_page_config(page_title="Loupe", page_icon="🔍", layout="wide")
 
 PAGES = [
     st.Page("ui/pages/home.py", title="Loupe", icon=":material/home:", url_path="home", default=True),
@@ -14,4 +18,6 @@ PAGES = [
     st.Page("ui/pages/models.py", title="Models", icon=":material/deployed_code:", url_path="models"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+show_access_panel()  # who may change things (ui/access.py), in the sidebar of every page
+page.run()

@@ -31,6 +31,7 @@ TIERS = {
     "analysis.progress": 0,
     "analysis.datasets": 1,
     "analysis.records": 1,
+    "analysis.server_files": 1,
     "analysis.models": 2,
     "analysis.microscope": 3,
     "analysis.privacy": 3,

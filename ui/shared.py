@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.paths import loupe_home
 
 T = TypeVar("T")
+# An absolute POSIX path (not part of a URL or of a relative path); of two or more parts the last is kept.
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])/[^\s'\"]+")
 
 
 @st.cache_resource
@@ -30,13 +33,26 @@ def list_models() -> list[ModelRecord]:
     return get_registry().list()
 
 
+def redact_paths(message: str) -> str:
+    """``message`` with absolute server paths cut to their file names (visitors see names and hashes)."""
+
+    def name(match: re.Match[str]) -> str:
+        parts = [part for part in match.group(0).split("/") if part]
+        return parts[-1] if len(parts) > 1 else match.group(0)
+
+    return _SERVER_PATH.sub(name, message)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show AnalysisInputError as ``st.error`` and stop the page; anything else is a bug."""
+    """Show AnalysisInputError as ``st.error`` (server paths cut to file names) and stop the page.
+
+    Anything else is a bug.
+    """
     try:
         yield
     except AnalysisInputError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(redact_paths(str(error)), icon=":material/error:")
         st.stop()
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from analysis.cli.output import add_json_option, emit, parse_range, progress
 from analysis.datasets import DatasetRole
+from analysis.demo.build import DEMO_IDS
+from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 
 
@@ -28,6 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--nonmembers", help=".npz of held-out non-members (for privacy audits)")
     add.add_argument("--input-range", help="value range the model expects, LO,HI (default: inferred)")
     add.add_argument("--trust-model-code", action="store_true", help="allow Lambda layers and custom objects")
+    add.add_argument("--replace-demo", action="store_true", help="allow replacing a demo model's id (shapes-cnn, ...)")
     add.add_argument("--input-name", help="a frozen GraphDef's input placeholder (default: 'input' or the only one)")
     add.add_argument("--input-size", type=int, help="a frozen GraphDef's square input side in pixels (default: 224)")
     add_json_option(add)
@@ -41,6 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     application.add_argument("--weights", help="local weights file (default: Keras's cache, ~/.keras/models/)")
     application.add_argument("--input-size", type=int, help="square input side in pixels (default: the model's)")
     application.add_argument("--data", help=".npz with x (raw RGB in [0, 255]), y")
+    application.add_argument(
+        "--replace-demo", action="store_true", help="allow replacing a demo model's id (shapes-cnn, ...)"
+    )
     add_json_option(application)
     application.set_defaults(handler=run_add_application)
 
@@ -80,7 +86,20 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_ID = (
+    "model id {model_id!r} belongs to a demo model, which `models build-demo` rebuilds; "
+    "pass --replace-demo to replace it anyway, or choose another id"
+)
+
+
+def check_demo_id(args: argparse.Namespace) -> None:
+    """Demo ids are the operator's: refused unless ``--replace-demo`` says so explicitly."""
+    if args.model_id in DEMO_IDS and not args.replace_demo:
+        raise AnalysisInputError(DEMO_ID.format(model_id=args.model_id))
+
+
 def run_add(args: argparse.Namespace) -> int:
+    check_demo_id(args)
     datasets = {
         role: Path(path)
         for role, path in (
@@ -107,6 +126,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_add_application(args: argparse.Namespace) -> int:
     from analysis.models.applications import AddApplicationSpec, add_application
 
+    check_demo_id(args)
     spec = AddApplicationSpec(
         name=args.name,
         model_id=args.model_id,

@@ -24,8 +24,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 DEFAULT_MAX_MODEL_BYTES = 4 * 2**30
 TRUST_HINT = (
-    "Loading it would run code stored in the file. If you trust its source, "
-    "register it with --trust-model-code (or tick 'Trust model code' on the Models page)."
+    "Loading it would run code stored in the file. If you trust its source, the server's operator can "
+    "register it from the command line with --trust-model-code (the web UI never runs a model's code)."
 )
 
 

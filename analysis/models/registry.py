@@ -45,6 +45,16 @@ CREATE TABLE IF NOT EXISTS datasets (
     PRIMARY KEY (model_id, role));
 """
 
+ANY_REVISION = "any"
+ID_TAKEN = (
+    "model id {model_id!r} is taken (current revision {short}, registered {registered_at}); "
+    "confirm that the new file replaces it, or choose another id"
+)
+ID_CHANGED = (
+    "model {model_id!r} changed while you were confirming (current revision now {short}, registered "
+    "{registered_at}); check what you replace and confirm again"
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegisterModelSpec:
@@ -53,6 +63,9 @@ class RegisterModelSpec:
     ``datasets`` maps a role to a ``.npz`` path; ``input_range`` overrides the value range
     Loupe infers from the model; ``trust_model_code`` allows Lambda layers and custom objects.
     ``input_name`` and ``input_size`` pick a frozen GraphDef's input placeholder and image size.
+    ``replaces`` guards an existing id: :data:`ANY_REVISION` (the CLI, run by the operator) replaces
+    whatever is there; None requires the id to be new; a revision hash requires that revision to
+    still be the current one (the web UI's confirmed replacement), checked in the same transaction.
     """
 
     path: Path
@@ -62,6 +75,7 @@ class RegisterModelSpec:
     input_range: tuple[float, float] | None = None
     input_name: str | None = None
     input_size: int | None = None
+    replaces: str | None = ANY_REVISION
 
     def __post_init__(self) -> None:
         if not _SLUG.match(self.model_id):
@@ -135,6 +149,7 @@ class ModelRegistry:
         now = _now()
         with self._connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
+            self._check_replaces(connection, spec)
             connection.execute(
                 "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
                 "path=excluded.path, size_bytes=excluded.size_bytes, mtime_ns=excluded.mtime_ns, "
@@ -160,6 +175,27 @@ class ModelRegistry:
                 self._store_dataset(connection, spec.model_id, info)
             connection.execute("COMMIT")
         return self.get(spec.model_id)
+
+    @staticmethod
+    def _check_replaces(connection: sqlite3.Connection, spec: RegisterModelSpec) -> None:
+        if spec.replaces == ANY_REVISION:
+            return
+        row = connection.execute(
+            "SELECT m.current_revision, r.registered_at FROM models m JOIN revisions r "
+            "ON r.model_id = m.id AND r.revision = m.current_revision WHERE m.id=?",
+            (spec.model_id,),
+        ).fetchone()
+        if row is None and spec.replaces is None:
+            return
+        if row is not None and row[0] == spec.replaces:
+            return
+        connection.execute("ROLLBACK")
+        current = {
+            "model_id": spec.model_id,
+            "short": (row or ("(none)",))[0][:12],
+            "registered_at": (row or ("", "never"))[1],
+        }
+        raise AnalysisInputError((ID_TAKEN if spec.replaces is None else ID_CHANGED).format(**current))
 
     def link_dataset(self, model_id: str, role: DatasetRole, path: Path) -> DatasetInfo:
         """Link (or replace) the dataset of ``role`` for a registered model."""

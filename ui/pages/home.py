@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from ui.access import READ_ONLY, can_write, sign_in_hint
 from ui.shared import list_models
 
 st.title("Loupe")
 st.caption("Interpretability and responsible-AI analysis for your own TensorFlow/Keras models.")
+if not can_write():
+    st.info(f"{READ_ONLY} {sign_in_hint()}", icon=":material/lock:")
 
 columns = st.columns(4)
 JOBS = [
