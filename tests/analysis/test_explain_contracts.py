@@ -18,10 +18,20 @@ import numpy as np
 import pytest
 
 from analysis.errors import AnalysisInputError
-from analysis.explain.explainers import EXPLAINERS, AttributionMethod, Attributions, TargetFunction, default_explainer
+from analysis.explain.engine import resolve_explanation
+from analysis.explain.explainers import (
+    EXPLAINERS,
+    AttributionMethod,
+    Attributions,
+    TargetFunction,
+    compatible_explainers,
+    default_explainer,
+)
 from analysis.explain.rng import example_seed
 from analysis.explain.spec import Explainer, ExplanationSpec
+from analysis.models.registry import ModelRegistry
 from analysis.models.summary import ModelFormat, ModelSummary
+from tests.analysis.explain_support import register_linear, register_linear_image
 
 ROUND_OFF = 1e-5  # float32 attributions summed in float64
 
@@ -269,3 +279,20 @@ def test_a_rows_values_do_not_depend_on_the_other_rows(method, case):
     last = case.rows - 1
     alone = attribute(method, case, rows=slice(last, last + 1))
     np.testing.assert_array_equal(alone.values[0], first_result(method, case).values[last])
+
+
+@pytest.mark.parametrize("method", EXPLAINERS, ids=lambda m: m.kind.value)
+def test_the_engine_takes_the_method_from_the_table_and_refuses_what_does_not_fit(loupe_home, tmp_path, method):
+    register_linear(tmp_path)
+    register_linear_image(tmp_path)
+    registry = ModelRegistry()
+    for model_id in ("linear", "linear-image"):
+        summary = registry.resolve(model_id, None).summary
+        spec = ExplanationSpec(model_id=model_id, explainer=method.kind, background=2)
+        if method in compatible_explainers(summary, spec):
+            assert resolve_explanation(spec, registry).method is method
+        else:
+            with pytest.raises(AnalysisInputError, match=f"the {method.kind.value} explainer"):
+                resolve_explanation(spec, registry)
+        automatic = resolve_explanation(ExplanationSpec(model_id=model_id, background=2), registry)
+        assert automatic.method is default_explainer(summary)
