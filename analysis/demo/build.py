@@ -6,6 +6,11 @@ same files (and so the same revision hashes), a change to a generator or a train
 rebuilds. The build root is ``LOUPE_DEMO_BUILD_DIR`` (default ``<LOUPE_HOME>/demo-builds``).
 A build is written to a temporary folder and renamed into place when complete, under a
 file lock, so concurrent builders never see half a build.
+
+Training runs in child processes with TensorFlow pinned (``PINNED_ENV``: oneDNN off, one
+thread, deterministic ops), so a build gives the same weights whatever the caller's threads
+or oneDNN setting; two such processes train side by side so the build takes about as long as
+one multi-threaded process did. docs/reproducibility.md says what this does and does not fix.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from __future__ import annotations
 import ast
 import fcntl
 import hashlib
+import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +36,20 @@ from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSp
 from analysis.paths import loupe_home
 
 DEMO_IDS = ("shapes-cnn", "shapes-cnn-memorizer", "credit-mlp")
+# What TensorFlow reads once at start-up and what changes its arithmetic: oneDNN's kernels pick
+# their code path by CPU and its round-off differs from Eigen's; a second thread splits sums
+# differently. (Deterministic ops are switched on in the trainer itself.)
+PINNED_ENV = {
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "CUDA_VISIBLE_DEVICES": "",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+# One single-threaded training process per group, run side by side (each group takes about
+# as long as the other); seeds are per model, so the grouping does not change the weights.
+TRAINING_GROUPS = (("shapes-cnn",), ("shapes-cnn-memorizer", "credit-mlp"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,8 +59,10 @@ class DemoConfig:
     shapes_train: int = 8000
     shapes_test: int = 2000
     shapes_epochs: int = 8
-    memorizer_members: int = 500
-    memorizer_epochs: int = 150
+    memorizer_members: int = 250
+    memorizer_nonmembers: int = 2000
+    memorizer_label_noise: float = 0.6
+    memorizer_epochs: int = 300
     credit_rows: int = 20000
     credit_epochs: int = 12
 
@@ -48,6 +73,7 @@ class DemoConfig:
             shapes_test=32,
             shapes_epochs=1,
             memorizer_members=32,
+            memorizer_nonmembers=32,
             memorizer_epochs=2,
             credit_rows=256,
             credit_epochs=1,
@@ -55,14 +81,25 @@ class DemoConfig:
 
 
 def builder_code_hash() -> str:
-    """Hash of the demo package's code (syntax trees) and the Keras version."""
+    """Hash of the demo package's code (syntax trees) and the Keras and TensorFlow versions."""
     from importlib import metadata
 
-    digest = hashlib.sha256(metadata.version("keras").encode())
+    # Another TensorFlow may change a kernel's arithmetic, and so the weights.
+    versions = [metadata.version("keras")] + [_version_or_none(name) for name in ("tensorflow-cpu", "tensorflow")]
+    digest = hashlib.sha256(" ".join(map(str, versions)).encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         # The syntax tree, not the bytes: reformatting or editing comments does not retrain.
         digest.update(source.name.encode() + ast.dump(ast.parse(source.read_text())).encode())
     return digest.hexdigest()[:16]
+
+
+def _version_or_none(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def demo_build_root() -> Path:
@@ -122,16 +159,47 @@ def _ensure_built(folder: Path, *, seed: int, config: DemoConfig, report: Callab
         staging = folder.with_name(folder.name + f".partial-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         started = time.perf_counter()
-        from analysis.demo.train import train_credit_mlp, train_shapes_cnn, train_shapes_memorizer
-
         report(f"building demo models into {folder} (seed {seed}); this takes a few minutes once")
-        train_shapes_cnn(staging / "shapes-cnn", seed=seed, config=config, report=report)
-        train_shapes_memorizer(staging / "shapes-cnn-memorizer", seed=seed, config=config, report=report)
-        train_credit_mlp(staging / "credit-mlp", seed=seed, config=config, report=report)
+        _train_pinned(staging, seed=seed, config=config, report=report)
         (staging / "COMPLETE").write_text(f"built in {time.perf_counter() - started:.1f} s\n")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
         report(f"demo models built in {time.perf_counter() - started:.1f} s")
+
+
+def _train_pinned(staging: Path, *, seed: int, config: DemoConfig, report: Callable[[str], None]) -> None:
+    """Train every demo model into ``staging/<id>``, one pinned process per training group."""
+    staging.mkdir(parents=True)
+    env = {**os.environ, **PINNED_ENV}
+    project_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (project_root, os.environ.get("PYTHONPATH"))))
+    children = []
+    for group in TRAINING_GROUPS:
+        command = [sys.executable, "-m", "analysis.demo.train", str(staging), "--seed", str(seed)]
+        command += ["--config", json.dumps(asdict(config)), "--models", ",".join(group)]
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        errors: list[str] = []
+        relays = [
+            threading.Thread(target=_relay, args=(child.stdout, report), daemon=True),
+            threading.Thread(target=_relay, args=(child.stderr, errors.append), daemon=True),
+        ]
+        for relay in relays:
+            relay.start()
+        children.append((group, child, relays, errors))
+    failed = []
+    for group, child, relays, errors in children:
+        child.wait()
+        for relay in relays:
+            relay.join()
+        if child.returncode != 0:
+            failed.append(f"training {', '.join(group)} failed (exit {child.returncode}):\n" + "\n".join(errors[-20:]))
+    if failed:
+        raise RuntimeError("\n".join(failed))
+
+
+def _relay(stream: object, sink: Callable[[str], None]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        sink(line.rstrip("\n"))
 
 
 def weights_hash(model: object) -> str:

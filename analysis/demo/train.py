@@ -1,8 +1,17 @@
-"""Architectures and training of the demo models (imports TensorFlow)."""
+"""Architectures and training of the demo models (imports TensorFlow).
+
+``python -m analysis.demo.train FOLDER --seed S --config JSON --models ID[,ID]`` is one training
+process of a demo build: ``analysis.demo.build`` starts it with oneDNN off and one thread, which
+TensorFlow reads only once, when it starts (see ``PINNED_ENV`` there).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+import json
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,28 +102,29 @@ def train_shapes_cnn(folder: Path, *, seed: int, config: Any, report: Callable[[
     )
 
 
-MEMORIZER_LABEL_NOISE = 0.3
-
-
-def _noisy_labels(labels: np.ndarray, *, seed: int) -> np.ndarray:
-    """Replace a fraction ``MEMORIZER_LABEL_NOISE`` of labels with uniformly random classes."""
+def _noisy_labels(labels: np.ndarray, *, noise: float, seed: int) -> np.ndarray:
+    """Replace a fraction ``noise`` of labels with uniformly random classes."""
     rng = np.random.default_rng(seed)
-    noisy = rng.uniform(size=len(labels)) < MEMORIZER_LABEL_NOISE
+    noisy = rng.uniform(size=len(labels)) < noise
     return np.where(noisy, rng.integers(0, len(CLASS_NAMES), len(labels)), labels)
 
 
 def train_shapes_memorizer(folder: Path, *, seed: int, config: Any, report: Callable[[str], None]) -> None:
     """The same architecture trained on a small member set until it memorizes it.
 
-    Members and non-members come from one distribution: the shapes task with 30% of the
-    labels replaced by random classes. Fitting the members' random labels forces the
-    network to memorize individual examples, which is what membership inference detects.
+    Members and non-members come from one distribution: the shapes task with a fraction
+    ``config.memorizer_label_noise`` of the labels replaced by random classes. Fitting the
+    members' random labels forces the network to memorize individual examples, which is what
+    membership inference detects; with most labels random it learns little of the task, so
+    even its most confident non-members score below most members (a leak at low FPR, not
+    only on average). Non-members outnumber members: TPR at 1% FPR then rests on tens of
+    false positives rather than a handful.
     """
     _seed_everything(seed + 1)
     members_x, members_y = generate_shapes(config.memorizer_members, seed=seed * 1000 + 3)
-    others_x, others_y = generate_shapes(config.memorizer_members, seed=seed * 1000 + 4)
-    members_y = _noisy_labels(members_y, seed=seed * 1000 + 6)
-    others_y = _noisy_labels(others_y, seed=seed * 1000 + 7)
+    others_x, others_y = generate_shapes(config.memorizer_nonmembers, seed=seed * 1000 + 4)
+    members_y = _noisy_labels(members_y, noise=config.memorizer_label_noise, seed=seed * 1000 + 6)
+    others_y = _noisy_labels(others_y, noise=config.memorizer_label_noise, seed=seed * 1000 + 7)
     model = shapes_architecture("shapes_cnn_memorizer")
     _compile(model, "sparse_categorical_crossentropy", 2e-3)
     model.fit(
@@ -165,3 +175,34 @@ def train_credit_mlp(folder: Path, *, seed: int, config: Any, report: Callable[[
     model.save(folder / "model.keras")
     split = np.array(["train"] * n_train + ["test"] * (len(data["y"]) - n_train))
     np.savez(folder / "data.npz", split=split, **data)
+
+
+TRAINERS: dict[str, Callable[..., None]] = {
+    "shapes-cnn": train_shapes_cnn,
+    "shapes-cnn-memorizer": train_shapes_memorizer,
+    "credit-mlp": train_credit_mlp,
+}
+
+
+def run_training_process(argv: Sequence[str] | None = None) -> None:
+    """Train the named demo models into ``FOLDER/<id>`` (the entry of one pinned training process)."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.demo.train")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--config", required=True, help="DemoConfig fields as JSON")
+    parser.add_argument("--models", required=True, help="comma-separated ids of TRAINERS")
+    args = parser.parse_args(argv)
+    import tensorflow as tf
+
+    from analysis.demo.build import DemoConfig
+
+    # Before the first op: TensorFlow sizes its thread pools once.
+    tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))
+    tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get("TF_NUM_INTEROP_THREADS", "1")))
+    config = DemoConfig(**json.loads(args.config))
+    for model_id in args.models.split(","):
+        TRAINERS[model_id](args.folder / model_id, seed=args.seed, config=config, report=partial(print, flush=True))
+
+
+if __name__ == "__main__":
+    run_training_process()

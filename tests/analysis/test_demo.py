@@ -40,6 +40,9 @@ def test_tiny_build_is_deterministic_and_registers_all(loupe_home, tmp_path, mon
     hashes = []
     for attempt in range(2):
         monkeypatch.setenv("LOUPE_DEMO_BUILD_DIR", str(tmp_path / f"builds-{attempt}"))
+        # The second build's caller runs TensorFlow differently; the pinned trainers do not inherit it.
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", str(attempt))
+        monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", str(attempt + 1))
         records = build_demo_models(seed=7, config=DemoConfig.tiny(), registry=ModelRegistry(), report=lambda m: None)
         assert [r.model_id for r in records] == list(DEMO_IDS)
         hashes.append([weights_hash(keras.saving.load_model(r.current.path)) for r in records])
