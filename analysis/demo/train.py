@@ -115,9 +115,9 @@ def train_shapes_memorizer(folder: Path, *, seed: int, config: Any, report: Call
     Members and non-members come from one distribution: the shapes task with a fraction
     ``config.memorizer_label_noise`` of the labels replaced by random classes. Fitting the
     members' random labels forces the network to memorize individual examples, which is what
-    membership inference detects; with most labels random it learns little of the task, so
-    even its most confident non-members score below most members (a leak at low FPR, not
-    only on average). Non-members outnumber members: TPR at 1% FPR then rests on tens of
+    membership inference detects. With most labels random it learns little of the task, so
+    few non-members fit their labels as well as the members do: the leak shows at low FPR,
+    not only on average. Non-members outnumber members, so TPR at 1% FPR rests on tens of
     false positives rather than a handful.
     """
     _seed_everything(seed + 1)
