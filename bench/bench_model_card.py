@@ -96,7 +96,7 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
-    from analysis.model_card import graphics_png
+    from analysis.model_card import figures
 
     start = time.perf_counter()
     card = build_model_card(spec)
@@ -107,7 +107,7 @@ def main() -> None:
     plain = replace(spec, graphics=False)
 
     def cold_build():  # charts drawn again each time, as in a fresh CLI process after the imports
-        graphics_png._CACHE.clear()
+        figures._CACHE.clear()
         return build_model_card(spec)
 
     print(

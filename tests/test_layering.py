@@ -29,6 +29,7 @@ TIERS = {
     "analysis.hashing": 0,
     "analysis.sqlite_store": 0,
     "analysis.progress": 0,
+    "analysis.static_figures": 0,
     "analysis.datasets": 1,
     "analysis.records": 1,
     "analysis.server_files": 1,

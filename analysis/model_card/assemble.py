@@ -100,7 +100,7 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         notes=notes,
     )
     if spec.graphics and card.evidence:
-        from analysis.model_card.graphics_png import render_graphics
+        from analysis.model_card.figures import render_graphics
 
         card = replace(card, graphics=render_graphics(card.evidence))
     document = build_document(card)

@@ -1,31 +1,25 @@
-"""The JSON card's graphics: the same charts as the HTML card, as base64 PNG (what schema v0.0.2 holds).
+"""The card's charts, drawn once with matplotlib: inline SVG in the HTML card, base64 PNG in the JSON card.
 
-Drawn with matplotlib's object API (``Figure`` + the Agg canvas; no pyplot, no global backend
-switch, no display), offline. PNGs carry no timestamp, so the same record gives the same
-bytes; they are cached per (record id, chart), records being immutable.
+Fairness bars per slice with 95% interval whiskers and the overall value as a dashed reference,
+membership-inference AUC bars against chance (0.5), and ROC curves when a privacy record
+stores them. Figures come from :mod:`analysis.static_figures` helpers (no pyplot, offline,
+deterministic bytes); both formats are cached per record id, records being immutable.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+from collections.abc import Callable
+from typing import Any
 
 from analysis.model_card.charts import PALETTE, ChartData, chart_data, roc_curves_shown
 from analysis.model_card.evidence import RecordEvidence, RocCurve
+from analysis.model_card.tables import display_number
+from analysis.static_figures import png_base64, svg_markup
 
-_DPI = 100
-
-
-def _png(figure) -> str:  # matplotlib.figure.Figure -> base64 text
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+ROC_TITLE = "ROC curves of the membership-inference attacks"
 
 
-def bar_chart_png(data: ChartData) -> str:
+def bar_figure(data: ChartData) -> Any:
     """Horizontal bars in [0, 1] with 95% interval whiskers and a dashed reference line."""
     from matplotlib.figure import Figure
 
@@ -55,6 +49,10 @@ def bar_chart_png(data: ChartData) -> str:
             capsize=3,
             linewidth=1.2,
         )
+    for y, (_, metric) in zip(positions, rows, strict=True):
+        end = max(metric.value or 0.0, metric.upper if metric.upper is not None else 0.0)
+        text = display_number(metric.value) if metric.value is not None else "—"
+        axes.text(min(end + 0.015, 0.93), y, text, va="center", fontsize=7.5, color="#1d2430")
     if data.reference is not None:
         axes.axvline(data.reference[0], color="#c2255c", linestyle="--", linewidth=1, label=data.reference[1])
         axes.legend(loc="lower right", fontsize=8, frameon=False)
@@ -64,10 +62,10 @@ def bar_chart_png(data: ChartData) -> str:
     axes.set_title(data.title, fontsize=10, loc="left")
     axes.tick_params(axis="x", labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    return _png(figure)
+    return figure
 
 
-def roc_png(curves: tuple[RocCurve, ...]) -> str:
+def roc_figure(curves: tuple[RocCurve, ...]) -> Any:
     """ROC curves on linear axes with the chance diagonal."""
     from matplotlib.figure import Figure
 
@@ -82,32 +80,42 @@ def roc_png(curves: tuple[RocCurve, ...]) -> str:
     axes.set_ylim(0, 1)
     axes.set_xlabel("false positive rate", fontsize=9)
     axes.set_ylabel("true positive rate", fontsize=9)
-    axes.set_title("ROC curves of the membership-inference attacks", fontsize=10, loc="left")
+    axes.set_title(ROC_TITLE, fontsize=10, loc="left")
     axes.legend(fontsize=7, loc="lower right", frameon=False)
-    return _png(figure)
+    return figure
 
 
-_CACHE: dict[str, tuple[tuple[str, str], ...]] = {}  # record id -> graphics (records never change)
-_CACHE_SIZE = 64
-
-
-def _draw(evidence: RecordEvidence) -> tuple[tuple[str, str], ...]:
-    record_id = evidence.record.record_id
-    graphics = [(f"{record_id}: {data.title}", bar_chart_png(data)) for data in chart_data(evidence)]
+def _figures(evidence: RecordEvidence) -> list[tuple[str, Any]]:
+    """(title, figure) for every chart of one record: its bars, then its ROC curves if stored."""
+    figures = [(data.title, bar_figure(data)) for data in chart_data(evidence)]
     curves = roc_curves_shown(evidence)
     if curves:
-        graphics.append((f"{record_id}: ROC curves of the membership-inference attacks", roc_png(curves)))
-    return tuple(graphics)
+        figures.append((ROC_TITLE, roc_figure(curves)))
+    return figures
+
+
+_CACHE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # (record id, format) -> drawn charts
+_CACHE_SIZE = 128
+
+
+def _drawn(evidence: RecordEvidence, encode: str, draw: Callable[[Any, str], str]) -> tuple[tuple[str, str], ...]:
+    key = (evidence.record.record_id, encode)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)), None)
+        _CACHE[key] = tuple((title, draw(figure, title)) for title, figure in _figures(evidence))
+    return _CACHE[key]
 
 
 def render_graphics(evidence: tuple[RecordEvidence, ...]) -> tuple[tuple[str, str], ...]:
     """(name, base64 PNG) for every chart of every cited record; each name starts with the record id."""
-    graphics: list[tuple[str, str]] = []
-    for item in evidence:
-        key = item.record.record_id
-        if key not in _CACHE:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.pop(next(iter(_CACHE)), None)
-            _CACHE[key] = _draw(item)
-        graphics += _CACHE[key]
-    return tuple(graphics)
+    return tuple(
+        (f"{item.record.record_id}: {title}", png)
+        for item in evidence
+        for title, png in _drawn(item, "png", lambda figure, title: png_base64(figure))
+    )
+
+
+def chart_svgs(evidence: RecordEvidence) -> tuple[str, ...]:
+    """Inline ``<svg>`` markup of one record's charts, for the HTML card."""
+    return tuple(svg for _, svg in _drawn(evidence, "svg", lambda figure, title: svg_markup(figure, title=title)))

@@ -1,7 +1,7 @@
 """``render_html(card) -> str``: a self-contained HTML page for a card.
 
-No external requests: CSS is inline, charts are inline SVG drawn by the template from
-:mod:`analysis.model_card.charts`, and a Content-Security-Policy forbids loading anything
+No external requests: CSS is inline, charts are inline SVG drawn by matplotlib
+(:mod:`analysis.model_card.figures`), and a Content-Security-Policy forbids loading anything
 (and running any script) in case a browser is handed a tampered file. Every piece of text
 is escaped by Jinja's autoescape: user text is data, never markup. Links are made only for
 ``http``, ``https`` and ``mailto`` references; anything else is shown as text.
@@ -15,15 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from analysis.model_card.card import ModelCard
-from analysis.model_card.charts import PALETTE, fairness_charts, privacy_charts, roc_chart
+from analysis.model_card.charts import PALETTE
 from analysis.model_card.document import (
     architecture_text,
     dataset_description,
     input_format_text,
     output_format_text,
 )
+from analysis.model_card.figures import chart_svgs
 from analysis.model_card.render_markdown import SUMMARY_LABELS
 from analysis.model_card.tables import (
     disparity_metrics,
@@ -65,15 +67,13 @@ def card_context(card: ModelCard) -> dict[str, Any]:
     """What the template shows (shared by the Markdown renderers' section logic)."""
     sections = []
     for evidence in card.evidence:
-        kind = evidence.record.kind
         sections.append(
             {
                 "evidence": evidence,
                 "record": evidence.record,
                 "table": metric_table(evidence),
                 "tables": split_columns(metric_table(evidence), TABLE_COLUMNS),
-                "charts": fairness_charts(evidence) if kind == "fairness" else privacy_charts(evidence),
-                "roc": roc_chart(evidence) if kind == "privacy" else None,
+                "figures": [Markup(svg) for svg in chart_svgs(evidence)],  # drawn by matplotlib, labels escaped
                 "disparities": disparity_metrics(evidence),
                 "summary": privacy_summary(evidence),
             }

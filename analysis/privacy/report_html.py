@@ -8,7 +8,6 @@ exposed examples' images are inline PNG. The interactive versions live on the /p
 from __future__ import annotations
 
 import base64
-import io
 from html import escape
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
 from analysis.privacy.result import MembershipAuditResult
 from analysis.records import AnalysisRecord
+from analysis.static_figures import svg_markup
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -63,8 +63,8 @@ def render_html_report(record: AnalysisRecord, result: MembershipAuditResult) ->
             ]
         ),
         "<div class='charts'>",
-        _svg(_roc_figure(result)),
-        _svg(_loss_figure(result)),
+        svg_markup(_roc_figure(result), title="ROC curves (log-log)"),
+        svg_markup(_loss_figure(result), title="Loss distributions of members and non-members"),
         "</div>",
         "<h2>Slices, worst first</h2>",
         _frame_table(result),
@@ -172,9 +172,3 @@ def _loss_figure(result: MembershipAuditResult):  # -> matplotlib Figure
     axes.legend(fontsize=7)
     return figure
 
-
-def _svg(figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog: inline SVG in HTML
