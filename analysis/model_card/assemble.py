@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from analysis.errors import AnalysisInputError
 from analysis.model_card.card import ModelCard, ModelCardSpec
@@ -90,7 +91,7 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         model_id=spec.model_id,
         name=fields.model_details.name.strip() or spec.model_id,
         revision=revision.revision,
-        model_path=revision.path,
+        model_path=Path(revision.path).name,  # a card is shared: the file name, never the server path
         generated_at=spec.generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
         summary=revision.summary,
         datasets=model.datasets,

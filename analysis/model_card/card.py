@@ -51,7 +51,7 @@ class ModelCard:
     model_id: str
     name: str
     revision: str
-    model_path: str
+    model_path: str  # the model file's name (cards are shared: never the server path)
     generated_at: str
     summary: ModelSummary
     datasets: tuple[DatasetInfo, ...]

@@ -10,7 +10,7 @@ provenance goes in fields the schema defines:
   its inputs' hashes, parameters and model revision) each range of ``performance_metrics``
   comes from;
 - ``model_details.version.name``: the revision, when the person gave no version name;
-- ``model_details.path``: where the registered model file is.
+- ``model_details.path``: the registered model file's name (never its server path; the revision hash identifies it).
 
 Out-of-scope uses go in ``considerations.use_cases`` prefixed with ``OUT_OF_SCOPE_PREFIX``.
 """
