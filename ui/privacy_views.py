@@ -13,7 +13,7 @@ from analysis.models.registry import ModelRecord
 from analysis.paths import loupe_home
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
 from analysis.privacy.audit_records import audit_json, list_audits
-from analysis.privacy.result import MembershipAuditResult
+from analysis.privacy.result import MembershipAuditResult, RiskLevel
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions
 from analysis.records import AnalysisRecord
 from ui.cached_privacy import report_html
@@ -21,9 +21,9 @@ from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_s
 
 # st.error is kept for user errors (bad links, bad input); a verdict is a finding.
 _VERDICT = {
-    "high": lambda text: st.warning(text, icon=":material/gpp_bad:"),
-    "moderate": lambda text: st.info(text, icon=":material/gpp_maybe:"),
-    "low": lambda text: st.success(text, icon=":material/verified_user:"),
+    RiskLevel.HIGH: lambda text: st.warning(text, icon=":material/gpp_bad:"),
+    RiskLevel.MODERATE: lambda text: st.info(text, icon=":material/gpp_maybe:"),
+    RiskLevel.LOW: lambda text: st.success(text, icon=":material/verified_user:"),
 }
 
 

@@ -27,6 +27,8 @@ _EXPORTS = {
     "ExposedExample": "result",
     "LossHistogram": "result",
     "MembershipAuditResult": "result",
+    "RiskLevel": "result",
+    "Verdict": "result",
     "SliceKey": "slicing",
     "SliceKind": "slicing",
     "MembershipAuditSpec": "spec",

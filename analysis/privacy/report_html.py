@@ -49,7 +49,7 @@ def render_html_report(record: AnalysisRecord, result: MembershipAuditResult) ->
                 ("Members / non-members", f"{result.n_members} / {result.n_nonmembers}"),
             ]
         ),
-        f"<p class='verdict {level}'>{escape(sentence)}</p>",
+        f"<p class='verdict {level.value}'>{escape(sentence)}</p>",
         "<h2>Model</h2>",
         _table(
             [
@@ -171,4 +171,3 @@ def _loss_figure(result: MembershipAuditResult):  # -> matplotlib Figure
     axes.set(xscale="log", xlabel="loss", ylabel="fraction of side", title="Loss distributions")
     axes.legend(fontsize=7)
     return figure
-

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,21 @@ from analysis.privacy.slicing import SkippedSlice, SliceKey, SliceKind
 # few hundred non-members put chance TPR at 1% FPR anywhere up to ~3%, hence 5% for "moderate".
 HIGH_RISK = {"auc": 0.70, "tpr_at_1pct_fpr": 0.10}
 MODERATE_RISK = {"auc": 0.60, "tpr_at_1pct_fpr": 0.05}
+
+
+class RiskLevel(StrEnum):
+    """How exposed the members are, by the thresholds above (the JSON writes the value)."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+
+
+class Verdict(NamedTuple):
+    """The audit's verdict: a level and one sentence saying why (unpacks as ``level, text``)."""
+
+    level: RiskLevel
+    text: str
 
 
 def _number(value: float | None) -> float | None:
@@ -205,23 +221,23 @@ class MembershipAuditResult:
         worst = self.worst_row()
         return rows + ([worst] if worst is not None and worst.slice.kind is not SliceKind.ENTIRE else [])
 
-    def verdict(self) -> tuple[str, str]:
-        """``(level, sentence)``; level is ``"high"``, ``"moderate"`` or ``"low"``."""
+    def verdict(self) -> Verdict:
+        """The risk level (by :data:`HIGH_RISK` and :data:`MODERATE_RISK`) and a sentence with the numbers."""
         worst, auc, tpr = self.worst_row(), self.max_auc() or 0.5, self.max_tpr_at(0.01)
         if worst is None:
-            return "low", "No slice could be attacked."
-        level = "low"
-        for name, limits in (("high", HIGH_RISK), ("moderate", MODERATE_RISK)):
+            return Verdict(RiskLevel.LOW, "No slice could be attacked.")
+        level = RiskLevel.LOW
+        for candidate, limits in ((RiskLevel.HIGH, HIGH_RISK), (RiskLevel.MODERATE, MODERATE_RISK)):
             if auc >= limits["auc"] or (tpr is not None and tpr >= limits["tpr_at_1pct_fpr"]):
-                level = name
+                level = candidate
                 break
         tpr_text = "not measurable (too few non-members)" if tpr is None else f"{tpr:.1%}"
         sentence = (
-            f"{level.capitalize()} membership-inference risk: the best attack reaches AUC {auc:.3f} "
+            f"{level.value.capitalize()} membership-inference risk: the best attack reaches AUC {auc:.3f} "
             f"({worst.attack.value} on {worst.slice.label(self.class_names)}) and TPR {tpr_text} at 1% FPR "
             f"(chance: AUC 0.5, TPR 1%)."
         )
-        return level, sentence
+        return Verdict(level, sentence)
 
     def summary(self) -> dict[str, Any]:
         worst = self.worst_row()
@@ -239,7 +255,7 @@ class MembershipAuditResult:
                 "auc": _number(worst.auc),
                 "tpr_at_fpr": {str(f): _number(t) for f, t in worst.tpr_at_fpr.items()},
             },
-            "verdict": {"level": level, "text": sentence},
+            "verdict": {"level": level.value, "text": sentence},
         }
 
     # -- tables and JSON ---------------------------------------------------------------

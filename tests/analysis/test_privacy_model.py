@@ -14,7 +14,14 @@ from analysis.cli.main import main
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
-from analysis.privacy import MembershipAuditSpec, ModelSource, SliceKind, SlicingOptions, run_membership_audit
+from analysis.privacy import (
+    MembershipAuditSpec,
+    ModelSource,
+    RiskLevel,
+    SliceKind,
+    SlicingOptions,
+    run_membership_audit,
+)
 
 
 def image_set(path: Path, n: int, seed: int) -> Path:
@@ -153,6 +160,7 @@ def test_demo_memorizer_leaks_more_than_the_generalizing_model(demo_home, monkey
         memorizer.max_tpr_at(0.01),
         generalizer.max_tpr_at(0.01),
     )
-    assert (memorizer.verdict()[0], generalizer.verdict()[0]) == ("high", "low")
+    assert (memorizer.verdict().level, generalizer.verdict().level) == (RiskLevel.HIGH, RiskLevel.LOW)
+    assert memorizer.summary()["verdict"]["level"] == "high"  # the JSON keeps the value
     assert memorizer.loss_gap > 1.0
     assert generalizer.loss_gap < 0.1

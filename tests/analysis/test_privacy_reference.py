@@ -14,6 +14,7 @@ from analysis.privacy import (
     MembershipAuditSpec,
     ModelOutputs,
     OutputArraysSource,
+    RiskLevel,
     SliceKind,
     SlicingOptions,
     run_membership_audit,
@@ -124,13 +125,14 @@ def test_a_null_model_stays_near_chance():
         assert abs(row.auc - 0.5) < 0.03, row
         assert row.tpr_at_fpr[0.01] < 0.03
     assert result.max_auc() < 0.6
-    assert result.verdict()[0] == "low"
+    assert result.verdict().level is RiskLevel.LOW
 
 
 def test_a_leaky_model_is_flagged(source):
     result = run_membership_audit(MembershipAuditSpec(source=source, attacks=("threshold",), workers=1))
     entire = next(row for row in result.rows if row.slice.kind is SliceKind.ENTIRE)
     assert entire.auc > 0.7
-    assert result.verdict()[0] == "high"
+    level, sentence = result.verdict()
+    assert level is RiskLevel.HIGH and sentence.startswith("High membership-inference risk: ")
     assert result.train_accuracy > result.test_accuracy
     assert result.loss_gap > 0
