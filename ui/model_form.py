@@ -15,6 +15,7 @@ import streamlit as st
 from analysis.datasets import DatasetRole
 from analysis.demo.build import DEMO_IDS
 from analysis.errors import AnalysisInputError
+from analysis.microscope.precompute_queue import enqueue_record
 from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 from analysis.server_files import (
     DATA_ROOTS_ENV,
@@ -133,5 +134,6 @@ def _register(registry: ModelRegistry, model_id: str, source: Path, data: Path |
     )
     with admitted("register", f"registering {model_id}"), st.spinner("Loading and inspecting the model…"):
         added: ModelRecord = registry.register(spec)
-    st.success(f"Registered {added.model_id} at revision {added.current.short}.")
+    enqueue_record(added)  # the background worker renders every unit of every layer
+    st.success(f"Registered {added.model_id} at revision {added.current.short}; its units are queued for rendering.")
     st.query_params["model"] = added.model_id

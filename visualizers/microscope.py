@@ -6,6 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analysis.microscope.dataset_examples import UnitExamples
+from analysis.microscope.unit_pages import overlay_heatmap, to_display_image
+
+__all__ = ["overlay_heatmap", "plot_activation_histogram", "to_display_image"]
 
 
 def plot_activation_histogram(unit: UnitExamples, *, by: str = "mean", title: str | None = None) -> go.Figure:
@@ -31,31 +34,3 @@ def plot_activation_histogram(unit: UnitExamples, *, by: str = "mean", title: st
         margin={"t": 40, "b": 40},
     )
     return figure
-
-
-def to_display_image(x: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """A model input ``[h, w, 3]`` in ``value_range`` as uint8 RGB for display."""
-    low, high = value_range
-    scaled = (np.asarray(x, dtype=np.float32) - low) / (high - low)
-    return (np.clip(scaled, 0.0, 1.0) * 255).round().astype(np.uint8)
-
-
-def overlay_heatmap(image: np.ndarray, activation_map: np.ndarray, *, alpha: float = 0.5) -> np.ndarray:
-    """``image`` uint8 ``[H, W, 3]`` with ``activation_map`` ``[h, w]`` upsampled (nearest) and tinted red.
-
-    The map is scaled to [0, 1] by its own maximum, so the overlay shows *where* the unit
-    fired in this example, not how strongly compared with others.
-    """
-    heat = np.asarray(activation_map, dtype=np.float32)
-    height, width = image.shape[:2]
-    if heat.size == 0:
-        return image
-    rows = (np.arange(height) * heat.shape[0] // height).clip(0, heat.shape[0] - 1)
-    cols = (np.arange(width) * heat.shape[1] // width).clip(0, heat.shape[1] - 1)
-    heat = heat[rows][:, cols]
-    peak = heat.max()
-    heat = heat / peak if peak > 0 else np.zeros_like(heat)
-    tint = np.zeros_like(image, dtype=np.float32)
-    tint[..., 0] = 255
-    weight = (alpha * heat)[..., None]
-    return ((1 - weight) * image.astype(np.float32) + weight * tint).round().astype(np.uint8)

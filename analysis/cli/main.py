@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "analysis.cli.privacy",
     "analysis.cli.render",
     "analysis.cli.explain",
+    "analysis.cli.worker",
 )
 
 EXIT_BAD_INPUT = 2

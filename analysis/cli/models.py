@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.cli.output import add_json_option, emit, parse_range, progress
@@ -119,6 +120,7 @@ def run_add(args: argparse.Namespace) -> int:
         input_size=args.input_size,
     )
     record = ModelRegistry().register(spec)
+    _queue_precompute([record])
     emit(record.to_dict(), args.json, "registered\n" + _describe(record))
     return 0
 
@@ -135,6 +137,7 @@ def run_add_application(args: argparse.Namespace) -> int:
         datasets={DatasetRole.DATA: Path(args.data)} if args.data else {},
     )
     record = add_application(spec)
+    _queue_precompute([record])
     emit(record.to_dict(), args.json, "registered\n" + _describe(record))
     return 0
 
@@ -148,9 +151,18 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue_precompute(records: Iterable[ModelRecord]) -> None:
+    """Queue every unit of every layer of these models for the background worker (idempotent)."""
+    from analysis.microscope.precompute_queue import enqueue_record
+
+    for record in records:
+        enqueue_record(record)
+
+
 def run_build_demo(args: argparse.Namespace) -> int:
     from analysis.demo.build import build_demo_models
 
     records = build_demo_models(seed=args.seed, if_missing=args.if_missing, report=progress)
+    _queue_precompute(records)
     emit({"models": [r.to_dict() for r in records]}, args.json, "\n".join(_describe(r) for r in records))
     return 0

@@ -250,6 +250,11 @@ def _open(store: ResultStore | None) -> ResultStore:
     return open_result_store()
 
 
+def dataset_examples_key(spec: DatasetExamplesSpec, registry: ModelRegistry | None = None) -> str:
+    """The result store key of ``spec``'s result (names the revision, layer, data set, ``k`` and ``bins``)."""
+    return _resolve(spec, registry).key()
+
+
 def load_cached_dataset_examples(
     spec: DatasetExamplesSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
 ) -> DatasetExamplesResult | None:
