@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 
 run: $(STAMP)
 	$(PY) -m analysis models build-demo --if-missing
-	$(VENV)/bin/streamlit run app.py --server.port 8501 --server.address 0.0.0.0
+	$(PY) -m analysis serve --port 8501 --address 0.0.0.0  # the app and its background worker, stopped together
 
 # For working on the app: reload on save (polling the project's own modules: inotify's recursive
 # watch of the checkout would walk .venv and .loupe) and full tracebacks, on this machine only.
