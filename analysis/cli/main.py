@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "analysis.cli.render",
     "analysis.cli.explain",
     "analysis.cli.worker",
+    "analysis.cli.serve",
 )
 
 EXIT_BAD_INPUT = 2
