@@ -16,6 +16,8 @@ from analysis.microscope.featurevis import (
 )
 from analysis.microscope.techniques import BY_VIEW, techniques_for
 from analysis.microscope.unit_links import UnitLink
+from ui.access import can_write
+from ui.admission import admitted
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
 
@@ -71,8 +73,9 @@ def show_layer(link: UnitLink) -> None:
     job = layer_job(spec)
     if missing and (job is None or job.done):
         st.info(f"{len(done)} of {layer.units} units are rendered; the others show a placeholder.")
-        if st.button(f"Render the {missing} missing units in the background", type="primary"):
-            start_layer_job(spec)
+        if can_write() and st.button(f"Render the {missing} missing units in the background", type="primary"):
+            with user_errors():
+                start_layer_job(spec)
             st.rerun()
     if job is not None:
         _job_progress(spec)
@@ -157,12 +160,18 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
         return None, None
 
 
-def render_now(spec: RenderSpec) -> UnitRendering:
-    """Render a missing unit on demand, with a progress bar (the link opens instantly afterwards)."""
+def render_now(spec: RenderSpec) -> UnitRendering | None:
+    """Render a missing unit on demand, with a progress bar (the link opens instantly afterwards).
+
+    Writers only, through the admission gate; a viewer is told it is not rendered yet (None).
+    """
     from analysis.microscope.featurevis import render_units
 
+    if not can_write():
+        st.info("Not rendered yet: a writer's visit renders it (or the operator, with `python -m analysis render`).")
+        return None
     bar = st.progress(0.0, text="Not rendered yet: rendering now (the link opens instantly afterwards)…")
-    with user_errors():
+    with user_errors(), admitted("render", f"rendering unit {spec.units} of {spec.model_id}/{spec.layer}"):
         (rendering,) = render_units(spec, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
     bar.empty()
     return rendering

@@ -13,6 +13,7 @@ import streamlit as st
 from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRecord, ModelRegistry
 from analysis.paths import loupe_home
+from ui.admission import JobRefused
 
 T = TypeVar("T")
 # An absolute POSIX path (not part of a URL or of a relative path); of two or more parts the last is kept.
@@ -47,10 +48,13 @@ def redact_paths(message: str) -> str:
 def user_errors() -> Iterator[None]:
     """Show AnalysisInputError as ``st.error`` (server paths cut to file names) and stop the page.
 
-    Anything else is a bug.
+    A job the admission gate refused is shown as ``st.warning``; anything else is a bug.
     """
     try:
         yield
+    except JobRefused as refusal:  # not the visitor's mistake: a viewer, or a busy server
+        st.warning(str(refusal), icon=":material/hourglass_top:")
+        st.stop()
     except AnalysisInputError as error:
         st.error(redact_paths(str(error)), icon=":material/error:")
         st.stop()

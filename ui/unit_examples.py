@@ -15,6 +15,8 @@ from analysis.microscope.dataset_examples import (
     load_cached_dataset_examples,
 )
 from analysis.microscope.unit_links import UnitLink
+from ui.access import can_write
+from ui.admission import admitted
 from ui.explain_panels import show_unit_attributions
 from ui.shared import user_errors
 from visualizers.microscope import overlay_heatmap, plot_activation_histogram, to_display_image
@@ -32,8 +34,12 @@ def _layer_examples(link: UnitLink) -> DatasetExamplesResult | None:
         cached = load_cached_dataset_examples(spec)
         if cached is not None:
             return cached
+        if not can_write():
+            st.info("This layer's dataset examples are not computed yet: a writer's visit computes them.")
+            return None
         bar = st.progress(0.0, text="Computing this layer's dataset examples (one pass, cached for every unit)…")
-        result = compute_dataset_examples(spec, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        with admitted("examples", f"dataset examples of {spec.model_id}/{spec.layer}"):
+            result = compute_dataset_examples(spec, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         bar.empty()
         return result
 
@@ -48,6 +54,8 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
         )
         return None
     result = _layer_examples(link)
+    if result is None:
+        return None
     unit = result.unit(link.unit)
     st.caption(f"{result.n_examples:,} examples of {dataset.path.split('/')[-1]}; ranked by the unit's channel mean.")
     image_input = len(link.revision.summary.input_shape) == 3
@@ -70,7 +78,7 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
         "model": link.model.model_id,
         "revision": link.revision.revision,
         "layer": link.layer.name,
-        "dataset": {"path": result.dataset_path, "sha256": result.dataset_sha256},
+        "dataset": {"file": result.dataset_path.rsplit("/", 1)[-1], "sha256": result.dataset_sha256},
         **unit.to_dict(),
     }
     st.download_button(

@@ -58,4 +58,6 @@ else:
         show_unit_examples(link)
     if spec is not None and rendering is None:
         with visualization:
-            show_rendering(link, spec, render_now(spec))
+            rendering = render_now(spec)  # None for a viewer: nothing is rendered on a viewer's visit
+            if rendering is not None:
+                show_rendering(link, spec, rendering)
