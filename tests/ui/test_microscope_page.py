@@ -49,12 +49,13 @@ def test_model_page_lists_layers(tiny_registered):
     assert at.title[0].value == "tiny"
 
 
-def test_layer_page_shows_placeholders_and_a_render_button(tiny_registered):
+def test_layer_page_shows_a_placeholder_tile_per_unit(tiny_registered):
     at = open_microscope(model="tiny", layer="conv")
     assert not at.exception
     assert at.title[0].value == "tiny / conv"
-    assert any("0 of 4 units are rendered" in info.value for info in at.info)
-    assert any("Render the 4 missing units" in button.label for button in at.button)
+    grid = next(m.value for m in at.markdown if "loupe-grid" in m.value)
+    assert grid.count('class="loupe-tile"') == 4
+    assert any("4 of the units here are not rendered yet" in caption.value for caption in at.caption)
 
 
 def test_index_without_models(loupe_home):
@@ -72,6 +73,9 @@ def test_unit_page_renders_on_demand_then_serves_from_cache(loupe_home, tiny_cnn
     )
     at = open_microscope(model="tiny", layer="conv", unit="2")
     assert not at.exception, at.exception
+    assert any("first in the background worker's queue" in info.value for info in at.info)
+    at = at.button(key="render-here").click().run()  # rendered in this server instead of by the worker
+    assert not at.exception, at.exception
     assert at.title[0].value == "tiny / conv / unit 2"
     assert len(at.get("image")) == 11  # the feature visualization, 5 strongest and 5 weakest examples
     assert len(at.get("plotly_chart")) == 1  # the activation histogram
@@ -87,7 +91,7 @@ def test_unit_page_says_when_a_dead_unit_was_restarted_from_a_dataset_example(lo
     from tests.analysis.featurevis_support import RED_UNIT, register_red_detector
 
     register_red_detector(tmp_path, with_data=True)
-    at = open_microscope(model="red", layer="conv", unit=str(RED_UNIT))
+    at = open_microscope(model="red", layer="conv", unit=str(RED_UNIT)).button(key="render-here").click().run()
     assert not at.exception, at.exception
     notes = [box.value for box in at.info if "strongest dataset example" in box.value]
     assert notes and "dataset row 7" in notes[0] and notes[0].startswith("Lucid's random start left this unit at 0")

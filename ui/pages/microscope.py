@@ -3,18 +3,19 @@
 import streamlit as st
 
 from analysis.microscope.unit_links import BadLinkError, resolve_unit_link
+from ui.microscope_grid import show_layer, show_model
 from ui.microscope_views import (
     PAGE,
     pick_visualization,
     render_now,
-    show_layer,
-    show_model,
     show_rendering,
     show_unit_header,
 )
 from ui.shared import get_registry
+from ui.unit_render_queue import show_queued_unit
 
 registry = get_registry()
+page_text = st.query_params.get("page")  # the layer grid's page; not part of a unit link
 try:
     link = resolve_unit_link(dict(st.query_params), registry)
 except BadLinkError as error:
@@ -27,7 +28,8 @@ except BadLinkError as error:
 if link is not None:
     # Always send the canonical link to the browser: a page_link to this same page updates the
     # page (and the server's query params) but not the address bar, which researchers copy.
-    st.query_params.from_dict(link.query())
+    keep_page = {"page": page_text} if page_text and link.layer is not None and link.unit is None else {}
+    st.query_params.from_dict(link.query() | keep_page)
 
 if link is None:
     st.title("Microscope")
@@ -40,7 +42,7 @@ if link is None:
 elif link.layer is None:
     show_model(link)
 elif link.unit is None:
-    show_layer(link)
+    show_layer(link, page_text)
 else:
     show_unit_header(link)
     visualization, examples = st.columns([1, 1])
@@ -53,11 +55,14 @@ else:
             show_rendering(link, spec, rendering)
     with examples:
         st.subheader("Dataset examples")
-        from ui.unit_examples import show_unit_examples
+        from ui.unit_page_cached import show_cached_unit_examples
 
-        show_unit_examples(link)
+        if not show_cached_unit_examples(link):  # precomputed: no data set loaded, no TensorFlow
+            from ui.unit_examples import show_unit_examples
+
+            show_unit_examples(link)
     if spec is not None and rendering is None:
         with visualization:
-            rendering = render_now(spec)  # None for a viewer: nothing is rendered on a viewer's visit
-            if rendering is not None:
-                show_rendering(link, spec, rendering)
+            show_queued_unit(
+                link, spec, show=lambda rendered: show_rendering(link, spec, rendered), render_here=render_now
+            )

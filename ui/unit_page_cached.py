@@ -1,0 +1,64 @@
+"""A unit page's dataset half from its precomputed entry: reads the result store only.
+
+No data set is loaded and TensorFlow is not imported: the thumbnails (with their overlays) and
+the histogram were drawn by the dataset-examples pass (:mod:`analysis.microscope.unit_pages`).
+When the entry is missing, the page falls back to :func:`ui.unit_examples.show_unit_examples`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from analysis.errors import AnalysisInputError
+from analysis.microscope.dataset_examples import DatasetExamplesSpec
+from analysis.microscope.unit_links import UnitLink
+from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
+from ui.shared import get_registry
+
+
+def cached_unit_page(link: UnitLink) -> UnitPage | None:
+    spec = DatasetExamplesSpec(model_id=link.model.model_id, layer=link.layer.name, revision=link.revision.revision)
+    try:
+        return load_unit_page(spec, link.unit, registry=get_registry())
+    except AnalysisInputError:  # no linked data set: the full view explains
+        return None
+
+
+def _row(title: str, thumbnails: tuple[Thumbnail, ...]) -> None:
+    st.markdown(f"**{title}**")
+    if not thumbnails or thumbnails[0].png is None:
+        st.dataframe([{"example": t.index, "activation": t.value} for t in thumbnails], hide_index=True)
+        return
+    columns = st.columns(len(thumbnails))
+    for column, thumbnail in zip(columns, thumbnails, strict=True):
+        column.image(thumbnail.png, caption=f"#{thumbnail.index}: {thumbnail.value:.3g}", width="stretch")
+
+
+def show_cached_unit_examples(link: UnitLink) -> bool:
+    """Show the unit's examples, histogram and JSON download from the cache; False if not precomputed."""
+    page = cached_unit_page(link)
+    if page is None:
+        return False
+    st.caption(f"{page.n_examples:,} examples of {page.dataset_name}; ranked by the unit's channel mean.")
+    _row("Strongest", page.top)
+    _row("Weakest", page.bottom)
+    if page.top and page.top[0].png is not None:
+        st.caption("Red tint: where the unit fired in each strongest example (scaled per example).")
+    if page.histogram_png is not None:
+        st.image(page.histogram_png, width="stretch")
+    payload = {
+        "model": link.model.model_id,
+        "revision": link.revision.revision,
+        "layer": link.layer.name,
+        "dataset": {"file": page.dataset_name, "sha256": page.dataset_sha256},
+        **page.unit_data,
+    }
+    st.download_button(
+        "Download unit data (JSON)",
+        json.dumps(payload, indent=2),
+        file_name=f"{link.model.model_id}-{link.layer.name}-{link.unit}.json",
+        mime="application/json",
+    )
+    return True
