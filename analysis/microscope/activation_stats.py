@@ -2,7 +2,9 @@
 
 Per example and unit it keeps the channel mean and the spatial max (``[n, units]``, small);
 the top-k examples by each, with their activation maps, are merged batch by batch so the
-maps never need a second pass. Ties rank the lower example index first.
+maps never need a second pass. Ties rank the lower example index first, and each unit's count
+of examples tied at its minimum is kept: after a ReLU hundreds of examples often sit at exactly
+0, and a page says so instead of listing an arbitrary k of them.
 """
 
 from __future__ import annotations
@@ -62,6 +64,13 @@ def _histograms(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(counts, dtype=np.int64), np.asarray(edges, dtype=np.float64)
 
 
+def count_ties_at_minimum(values: np.ndarray) -> np.ndarray:
+    """Per unit, how many examples share the unit's smallest value: ``[n, units]`` -> int64 ``[units]``."""
+    if not len(values):
+        return np.zeros(values.shape[1], dtype=np.int64)
+    return np.sum(values == values.min(axis=0, keepdims=True), axis=0).astype(np.int64)
+
+
 def run_activation_pass(
     model: Any,
     layer: str,
@@ -98,6 +107,7 @@ def run_activation_pass(
         arrays[f"top_{name}_value"] = top.values.astype(np.float32)
         arrays[f"bottom_{name}_index"] = indices[bottom].astype(np.int64)
         arrays[f"bottom_{name}_value"] = values[bottom, units].astype(np.float32)
+        arrays[f"bottom_{name}_ties"] = count_ties_at_minimum(values)
         arrays[f"top_{name}_maps"] = np.clip(top.maps, -65504, 65504).astype(np.float16)  # heat overlays
         arrays[f"hist_{name}_counts"], arrays[f"hist_{name}_edges"] = _histograms(values, bins)
     return arrays

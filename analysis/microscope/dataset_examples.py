@@ -28,7 +28,7 @@ from analysis.models.summary import LayerInfo
 from analysis.progress import Progress
 from cache import NPZ, ResultStore, make_key
 
-CODE_VERSION = "dataset-examples-1"
+CODE_VERSION = "dataset-examples-2"  # 2: bottom_{mean,max}_ties
 ANALYSIS_NAME = "dataset-examples"
 DEFAULT_K = 9
 DEFAULT_BINS = 40
@@ -82,6 +82,17 @@ class UnitExamples:
     hist_max: tuple[tuple[int, ...], tuple[float, ...]]
     top_mean_maps: np.ndarray = field(repr=False)  # float32 [k, h, w]; [k, 0, 0] for non-spatial layers
     top_max_maps: np.ndarray = field(repr=False)
+    bottom_mean_ties: int = 1  # examples that share the smallest channel mean (e.g. 812 at 0 after a ReLU)
+    bottom_max_ties: int = 1
+
+    def ties_at_minimum(self, by: str = "mean") -> int | None:
+        """How many examples share the unit's minimum when they outnumber the listed bottom examples, else None.
+
+        Then the bottom list is an arbitrary pick among equals, and a page should say "812 examples at 0".
+        """
+        ties = self.bottom_mean_ties if by == "mean" else self.bottom_max_ties
+        listed = self.bottom_mean if by == "mean" else self.bottom_max
+        return ties if ties > len(listed) else None
 
     def to_dict(self) -> dict[str, Any]:
         def pairs(items: tuple[tuple[int, float], ...]) -> list[dict[str, Any]]:
@@ -95,6 +106,8 @@ class UnitExamples:
             "bottom_max": pairs(self.bottom_max),
             "hist_mean": {"counts": list(self.hist_mean[0]), "edges": list(self.hist_mean[1])},
             "hist_max": {"counts": list(self.hist_max[0]), "edges": list(self.hist_max[1])},
+            "bottom_mean_ties": self.bottom_mean_ties,
+            "bottom_max_ties": self.bottom_max_ties,
         }
 
 
@@ -104,7 +117,8 @@ class DatasetExamplesResult:
 
     ``arrays`` holds ``{top,bottom}_{mean,max}_{index,value}`` ``[units, k]``,
     ``hist_{mean,max}_{counts,edges}`` ``[units, bins]`` / ``[units, bins + 1]``, and
-    ``top_{mean,max}_maps`` float16 ``[units, k, h, w]`` (``h = w = 0`` for non-spatial layers).
+    ``top_{mean,max}_maps`` float16 ``[units, k, h, w]`` (``h = w = 0`` for non-spatial layers),
+    and ``bottom_{mean,max}_ties`` int64 ``[units]``, how many examples share each unit's minimum.
     """
 
     model_id: str
@@ -154,6 +168,8 @@ class DatasetExamplesResult:
             hist_max=(tuple(a["hist_max_counts"][unit].tolist()), tuple(a["hist_max_edges"][unit].tolist())),
             top_mean_maps=a["top_mean_maps"][unit].astype(np.float32),
             top_max_maps=a["top_max_maps"][unit].astype(np.float32),
+            bottom_mean_ties=int(a["bottom_mean_ties"][unit]),
+            bottom_max_ties=int(a["bottom_max_ties"][unit]),
         )
 
     def to_frame(self) -> Any:

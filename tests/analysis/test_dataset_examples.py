@@ -152,3 +152,23 @@ def test_bad_input_messages(record, loupe_home, tmp_path):
         "model 'no-data' has no linked data set; register one with "
         "'python -m analysis models add MODEL --id no-data --data DATA.npz'"
     )
+
+
+def test_ties_at_the_minimum_are_counted():
+    from analysis.microscope.activation_stats import count_ties_at_minimum
+
+    values = np.array([[0.0, 1.0], [0.0, 2.0], [0.5, 1.0], [0.0, 3.0]], dtype=np.float32)
+    assert count_ties_at_minimum(values).tolist() == [3, 2]
+    assert count_ties_at_minimum(np.zeros((0, 2), np.float32)).tolist() == [0, 0]
+
+
+def test_a_unit_that_is_0_on_most_examples_says_how_many(loupe_home, tmp_path):
+    """The red detector is 0 on the 11 grey examples: more ties than the 5 bottom examples listed."""
+    from tests.analysis.featurevis_support import RED_UNIT, register_red_detector
+
+    register_red_detector(tmp_path, with_data=True)
+    result = compute_dataset_examples(DatasetExamplesSpec(model_id="red", layer="conv", k=5))
+    red = result.unit(RED_UNIT)
+    assert (red.bottom_mean_ties, red.ties_at_minimum(), red.ties_at_minimum("max")) == (11, 11, 11)
+    assert red.to_dict()["bottom_mean_ties"] == 11 and red.bottom_mean[0][1] == 0.0
+    assert result.unit(0).ties_at_minimum() is None  # the mean colour: every example differs
