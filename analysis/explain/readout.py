@@ -9,6 +9,8 @@ finds an output of shape ``[batch, 1]``.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,11 @@ from analysis.explain.spec import Target, TargetKind
 from analysis.models.activations import read_outputs
 
 BATCH_SIZE = 4096
+
+# Target models per source model, kept as long as it lives: the compiled forward pass is cached
+# per model object (analysis.models.activations), so a new target model would trace it again.
+_TARGET_MODELS: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
+_TARGET_MODELS_LOCK = threading.Lock()
 
 
 def _readout_layer_class() -> type:
@@ -44,7 +51,19 @@ def build_target_model(model: Any, target: Target, *, class_index: int | None, b
     """A ``keras.Model`` with ``model``'s input and a ``[batch, 1]`` output: the target's value.
 
     ``class_index`` is the resolved class (for ``predicted`` targets, one class at a time).
+    Built once per (model, target, class) and reused while ``model`` lives.
     """
+    key = (target, None if target.kind is TargetKind.UNIT else class_index, binary_probability)
+    with _TARGET_MODELS_LOCK:
+        found = _TARGET_MODELS.setdefault(model, {}).get(key)
+    if found is not None:
+        return found
+    built = _build_target_model(model, target, class_index=class_index, binary_probability=binary_probability)
+    with _TARGET_MODELS_LOCK:
+        return _TARGET_MODELS.setdefault(model, {}).setdefault(key, built)
+
+
+def _build_target_model(model: Any, target: Target, *, class_index: int | None, binary_probability: bool) -> Any:
     import keras
 
     readout = _readout_layer_class()

@@ -6,10 +6,10 @@ explanations' batched predictions, and later circuits. Keras functional and sequ
 are cut with a sub-model ``keras.Model(model.inputs, {name: layer.output})``; frozen GraphDefs
 (``GraphDefModel``) are pruned to the ops the layers need.
 
-The compiled forward pass of a (model, layers) pair is built once and kept as long as the model
-object lives, so repeated reads (a server answering many pages) do not trace again; the
-first call traces for the batch shape, the last, smaller batch relaxes it once
-(``reduce_retracing``), and nothing traces after that.
+The compiled forward pass of a (model, layers, example shape) is built once and kept as long as
+the model object lives, with an input signature whose batch size is open: it traces once, on
+its first call, and never again for another batch size (the last, smaller batch of a pass, or
+a caller's different number of rows), so a server answering many pages does not retrace.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ LayerOutputs = Callable[[Any], dict[str, Any]]  # float32 [n, ...input shape] ->
 
 _LOCK = threading.Lock()
 _CUT: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], LayerOutputs]] = weakref.WeakKeyDictionary()
-_COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], Any]] = weakref.WeakKeyDictionary()
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[tuple[str, ...], tuple[int, ...]], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 OUTPUT = "__output__"  # the name under which :func:`read_outputs` reads the model's own output
 
 
@@ -66,17 +68,33 @@ def layer_outputs(model: Any, layer_names: Sequence[str]) -> LayerOutputs:
         return _CUT.setdefault(model, {}).setdefault(key, cut)
 
 
-def _compiled(model: Any, key: tuple[str, ...]) -> Any:
+class _Forward:
+    """A cut model as a callable object, so each compiled pass keeps its own tracing statistics.
+
+    TensorFlow's retracing warning counts traces per code object: the passes of different models
+    and layers, each traced once, would all count as retraces of the one ``cut`` function.
+    """
+
+    def __init__(self, cut: LayerOutputs) -> None:
+        self.cut = cut
+
+    def __call__(self, inputs: Any) -> dict[str, Any]:
+        return self.cut(inputs)
+
+
+def _compiled(model: Any, key: tuple[str, ...], example_shape: tuple[int, ...]) -> Any:
+    """The forward pass of ``key`` for float32 ``[any batch, *example_shape]``: traced once, then reused."""
     import tensorflow as tf
 
     with _LOCK:
-        found = _COMPILED.setdefault(model, {}).get(key)
+        found = _COMPILED.setdefault(model, {}).get((key, example_shape))
     if found is not None:
         return found
     cut = layer_outputs(model, key)
-    compiled = tf.function(cut, reduce_retracing=True)
+    signature = [tf.TensorSpec([None, *example_shape], tf.float32)]
+    compiled = tf.function(_Forward(cut), input_signature=signature)
     with _LOCK:
-        return _COMPILED.setdefault(model, {}).setdefault(key, compiled)
+        return _COMPILED.setdefault(model, {}).setdefault((key, example_shape), compiled)
 
 
 def read_activations(
@@ -94,7 +112,7 @@ def read_activations(
     """
     import tensorflow as tf
 
-    forward = _compiled(model, tuple(layer_names))
+    forward = _compiled(model, tuple(layer_names), tuple(int(d) for d in np.shape(x)[1:]))
     order = np.arange(len(x)) if indices is None else np.asarray(indices)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from analysis.model_card import (
     CardFieldStore,
@@ -92,4 +91,6 @@ with preview_column:
     st.success(
         f"Valid Model Card Toolkit v0.0.2 card citing {len(card.record_ids)} record(s).", icon=":material/verified:"
     )
-    components.html(render_card(card, CardFormat.HTML), height=1100, scrolling=True)
+    # st.iframe (not st.html): the card is a whole page with its own <style>, kept out of the app's CSS.
+    # Its fields are escaped by the card template; the iframe only shows it, as the download does.
+    st.iframe(render_card(card, CardFormat.HTML), height=1100, alt=f"Model card of {model.model_id}")
