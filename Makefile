@@ -29,7 +29,17 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mkdocs build --strict --quiet
 	$(PY) -m pytest
+
+# The documentation site, offline, into site/ (git-ignored); --strict: a broken link or anchor fails.
+.PHONY: docs screenshots
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+# Retake docs/images/*.png from the running app (demo models, Debian's chromium; see docs/development.md).
+screenshots: $(STAMP)
+	$(PY) docs/screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
