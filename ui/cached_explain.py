@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from analysis.explain import AttributionResult, ExplanationSpec, compute_attributions, load_cached_attributions
+from ui.admission import admitted
 from ui.shared import get_registry
 
 
@@ -24,7 +25,7 @@ def cached_attributions(spec: ExplanationSpec) -> AttributionResult | None:
 
 
 def explain_with_progress(spec: ExplanationSpec, text: str) -> AttributionResult:
-    """The stored result, or computed now under a progress bar.
+    """The stored result, or computed now under a progress bar (writers only, through the admission gate).
 
     A rerun or a closed tab stops the script at the next progress update; the computation then
     ends with an exception before anything is stored, so no partial result is ever cached.
@@ -34,13 +35,15 @@ def explain_with_progress(spec: ExplanationSpec, text: str) -> AttributionResult
         return cached
     registry = get_registry()
     revision = registry.resolve(spec.model_id, spec.revision)
-    bar = st.progress(0.0, text=text)
-    model = _loaded_model(spec.model_id, revision.revision)
-    result = compute_attributions(
-        spec,
-        model=model,
-        registry=registry,
-        progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
-    )
+    label = f"a SHAP run on {len(spec.examples)} example(s) of {spec.model_id}"
+    with admitted("shap", label):  # writers only, within the job caps (JobRefused otherwise)
+        bar = st.progress(0.0, text=text)
+        model = _loaded_model(spec.model_id, revision.revision)
+        result = compute_attributions(
+            spec,
+            model=model,
+            registry=registry,
+            progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+        )
     bar.empty()
     return result

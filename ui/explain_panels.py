@@ -23,6 +23,7 @@ from analysis.explain import (
 )
 from analysis.microscope.dataset_examples import DatasetExamplesResult
 from analysis.microscope.unit_links import UnitLink
+from ui.access import can_write
 from ui.cached_explain import cached_attributions, explain_with_progress
 from ui.fairness_controls import set_url
 from ui.shared import get_registry, user_errors
@@ -97,7 +98,7 @@ def show_slice_why_panel(settings: Mapping[str, Any]) -> None:
         result = cached_attributions(explanation)
     if result is None:
         st.caption(f"Explains up to {PER_GROUP} rows of each group (seeded) with SHAP; stored for the next visit.")
-        if not st.button(f"Explain the gap between {column}={group_a} and {group_b}", key="why-run"):
+        if not can_write() or not st.button(f"Explain the gap between {column}={group_a} and {group_b}", key="why-run"):
             return
         with user_errors():
             result = explain_with_progress(explanation, "Explaining both groups…")
@@ -145,7 +146,7 @@ def show_unit_attributions(link: UnitLink, examples: DatasetExamplesResult | Non
     with user_errors():
         result = cached_attributions(spec)
     if result is None:
-        if not st.button(f"Explain the {len(indices)} strongest examples", key="unit-attributions"):
+        if not can_write() or not st.button(f"Explain the {len(indices)} strongest examples", key="unit-attributions"):
             return
         with user_errors():
             result = explain_with_progress(spec, "Explaining the strongest examples…")

@@ -35,7 +35,7 @@ def show_queued_unit(
     queue = PrecomputeQueue()
     if can_write():
         queue.request_unit(link.model.model_id, link.revision.revision, link.layer.name, link.unit)
-    if st.button("Render it now in this server instead", key="render-here") and can_write():
+    if can_write() and st.button("Render it now in this server instead", key="render-here"):  # writers only
         rendering = render_here(spec)
         if rendering is not None:
             show(rendering)

@@ -7,12 +7,13 @@ from streamlit.testing.v1 import AppTest
 
 from tests.analysis.explain_support import register_linear, register_linear_image
 from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import sign_in_as_writer
 
 PAGE = str(PROJECT_ROOT / "ui" / "pages" / "explain.py")
 
 
 def open_page(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
+    at = sign_in_as_writer(AppTest.from_file(PAGE, default_timeout=180))
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
@@ -78,5 +79,6 @@ def test_example_out_of_range(models):
     at = open_page({"model": "linear", "example": "60"})
     assert not at.exception
     assert at.error[0].value == (
-        f"example 60 is out of range; the data set {str(models / 'linear.npz')!r} has 60 rows (valid examples are 0-59)"
+        # pages show the data file's name, never its server path
+        "example 60 is out of range; the data set 'linear.npz' has 60 rows (valid examples are 0-59)"
     )

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.analysis.explain_support import register_linear
 from tests.conftest import PROJECT_ROOT
+from tests.ui.app_support import sign_in_as_writer
 
 FAIRNESS_APP = """
 import streamlit as st
@@ -49,7 +50,7 @@ def app(folder: Path, source: str, **constants: object) -> AppTest:
         (folder / "ui").symlink_to(PROJECT_ROOT / "ui")
     header = "".join(f"{name} = {value!r}\n" for name, value in constants.items())
     (folder / "app.py").write_text(header + source)
-    return AppTest.from_file(str(folder / "app.py"), default_timeout=180)
+    return sign_in_as_writer(AppTest.from_file(str(folder / "app.py"), default_timeout=180))
 
 
 def test_why_panel_needs_a_model(tmp_path):
