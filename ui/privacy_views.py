@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +15,7 @@ from analysis.privacy.audit_records import audit_json, list_audits
 from analysis.privacy.result import MembershipAuditResult, RiskLevel
 from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions
 from analysis.records import AnalysisRecord
+from analysis.server_files import allowed_roots, resolve_allowed_path
 from ui.cached_privacy import report_html
 from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 
@@ -31,13 +31,16 @@ def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
     """The audit the user asks for, or None until they press Run."""
     linked = model.dataset(DatasetRole.MEMBERS) or model.dataset(DatasetRole.DATA)
     with st.form("audit"):
+        roots = allowed_roots()
         st.caption(
-            "Members and non-members: the sets linked to the model (or the train/test split of its data set), "
-            "unless you give two .npz files (x, y) on the server."
+            "Members and non-members: the sets linked to the model (or the train/test split of its data set)"
+            + (", unless you give two .npz files (x, y) in the folders the operator allows." if roots else ".")
         )
-        left, right = st.columns(2)
-        members = left.text_input("Members .npz (optional)")
-        nonmembers = right.text_input("Non-members .npz (optional)")
+        members = nonmembers = ""
+        if roots:
+            left, right = st.columns(2)
+            members = left.text_input("Members .npz (optional)")
+            nonmembers = right.text_input("Non-members .npz (optional)")
         attacks = st.multiselect(
             "Attacks (mlp, rf and knn are slow)",
             [a.value for a in AttackKind],
@@ -53,7 +56,11 @@ def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
         seed = st.number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1)
         if not st.form_submit_button("Run audit", type="primary"):
             return None
-    files = {"members": Path(members.strip()), "nonmembers": Path(nonmembers.strip())} if members.strip() else {}
+    files = (
+        {"members": resolve_allowed_path(members, roots), "nonmembers": resolve_allowed_path(nonmembers, roots)}
+        if members.strip() or nonmembers.strip()
+        else {}
+    )
     return MembershipAuditSpec(
         source=ModelSource(model_id=model.model_id, **files),
         attacks=tuple(attacks),

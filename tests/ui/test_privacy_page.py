@@ -43,7 +43,7 @@ def test_audit_deep_link_reopens_a_stored_audit(stored):
     assert table["AUC"].tolist() == sorted(table["AUC"], reverse=True)  # worst first
     assert len(at.get("plotly_chart")) == 3
     assert len(at.get("download_button")) == 2
-    assert f"/privacy?audit={stored.record_id}" in at.caption[-1].value
+    assert f"/privacy?audit={stored.record_id}" in at.main.caption[-1].value
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ import streamlit as st
 
 from analysis.privacy.audit_records import save_audit
 from analysis.privacy.engine import run_membership_audit
+from ui.access import can_write, sign_in_hint
+from ui.admission import admitted
 from ui.cached_privacy import attack_workers, stored_audit
 from ui.privacy_views import audit_form, past_audits, show_audit
 from ui.shared import call_or_error, model_picker, user_errors
@@ -31,14 +33,20 @@ if audit_id:
 
 model = model_picker()
 if model is not None:
-    attack_workers()
-    with user_errors():
-        spec = audit_form(model)
-        if spec is not None:
-            bar = st.progress(0.0, text="starting")
-            result = run_membership_audit(spec, progress=lambda fraction, message: bar.progress(fraction, text=message))
-            record = save_audit(result)
-            st.query_params.clear()
-            st.query_params["audit"] = record.record_id
-            st.rerun()
+    if can_write():
+        attack_workers()
+        with user_errors():
+            spec = audit_form(model)
+            if spec is not None:
+                with admitted("audit", f"a privacy audit of {model.model_id}"):
+                    bar = st.progress(0.0, text="starting")
+                    result = run_membership_audit(
+                        spec, progress=lambda fraction, message: bar.progress(fraction, text=message)
+                    )
+                    record = save_audit(result)
+                st.query_params.clear()
+                st.query_params["audit"] = record.record_id
+                st.rerun()
+    else:
+        st.info(f"Running a new audit needs a writer. {sign_in_hint()}", icon=":material/lock:")
     past_audits(model.model_id)
