@@ -6,6 +6,7 @@ Bad values in a link raise AnalysisInputError (the page shows them with ``st.err
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -15,6 +16,7 @@ from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.fairness import METRIC_KEYS, FairnessResult
 from analysis.fairness.tables import MISSING_COLUMN, read_predictions_file
+from analysis.server_files import allowed_roots, resolve_allowed_path
 from ui.shared import model_picker
 
 DEFAULT_METRICS = ["selection_rate", "tpr", "fpr"]
@@ -69,8 +71,9 @@ def choose_input() -> tuple[dict[str, Any], list[str], str]:
     """
     predictions = st.query_params.get("predictions")
     if predictions:
+        predictions = str(resolve_allowed_path(predictions, allowed_roots()))  # only inside LOUPE_DATA_ROOTS
         table = read_predictions_file(predictions)
-        st.write(f"Predictions file `{predictions}` — {len(table):,} rows")
+        st.write(f"Predictions file `{Path(predictions).name}` — {len(table):,} rows")
         score, pred = st.query_params.get("score"), st.query_params.get("pred")
         settings = {
             "predictions": predictions,
