@@ -156,6 +156,22 @@ class ChainReport:
         }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldTolerance:
+    """How far a re-run number may be from the recorded one and still count as reproduced.
+
+    ``pattern`` is an ``fnmatch`` pattern over dotted field paths (list items by index:
+    ``result.results.3.auc``); a float matches when ``|a - b| <= absolute + relative * |a|``.
+    Capabilities declare these for the fields that cannot be bit-identical across machines;
+    every other field must be equal.
+    """
+
+    pattern: str
+    absolute: float = 0.0
+    relative: float = 0.0
+    why: str = ""
+
+
 def library_versions(*packages: str) -> dict[str, str]:
     """Installed versions of ``packages`` (plus Python's), for a record's provenance."""
     import platform

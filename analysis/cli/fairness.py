@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
 from analysis.cli.output import add_json_option, emit, progress
 from analysis.errors import AnalysisInputError, describe_choices
@@ -117,7 +118,9 @@ def run_fairness(args: argparse.Namespace) -> int:
     from analysis.fairness import compute_fairness_slices, save_fairness_record  # loads fairlearn: only when run
 
     result = compute_fairness_slices(spec)
-    result = replace(result, record_id=save_fairness_record(result))  # every run is stored
+    read = {"predictions": args.predictions} if args.predictions else {"data": args.data} if args.data else {}
+    locations = {name: str(Path(path).expanduser().resolve()) for name, path in read.items()}
+    result = replace(result, record_id=save_fairness_record(result, locations=locations))  # every run is stored
     failures = gate_failures(result, *gate) if gate else []
     human = describe(result) + "".join(f"\nGAP: {line}" for line in failures)
     emit(result.to_dict(), args.json, human)

@@ -12,6 +12,7 @@ The command line stores every run; the /fairness page stores each distinct analy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from analysis.fairness.result import FairnessResult
@@ -22,8 +23,14 @@ PACKAGES = ("numpy", "pandas", "scikit-learn", "fairlearn")
 MODEL_PACKAGES = ("tensorflow-cpu", "keras")  # also recorded when the scores came from a model
 
 
-def save_fairness_record(result: FairnessResult, store: RecordStore | None = None) -> str:
-    """Store ``result`` with its provenance as a new record; returns the record id."""
+def save_fairness_record(
+    result: FairnessResult, store: RecordStore | None = None, *, locations: Mapping[str, str] | None = None
+) -> str:
+    """Store ``result`` with its provenance as a new record; returns the record id.
+
+    ``locations`` (input name -> path) say where the inputs were read, so ``records verify``
+    can find them again or say where they were last seen.
+    """
     packages = PACKAGES + (MODEL_PACKAGES if result.model_id else ())
     record = (store or RecordStore()).save(
         kind=KIND,
@@ -33,6 +40,7 @@ def save_fairness_record(result: FairnessResult, store: RecordStore | None = Non
         parameters=result.parameters,
         versions=library_versions(*packages),
         result=replace(result, record_id=None).to_dict(),
+        extra={"locations": dict(locations)} if locations else None,
     )
     return record.record_id
 

@@ -52,7 +52,7 @@ def test_audit_writes_documented_json_html_scores_and_a_record(loupe_home, tmp_p
     )
     assert code == 0, err
     payload = json.loads((tmp_path / "a.json").read_text())
-    assert re.fullmatch(r"privacy-[0-9a-f]{12}", payload["record_id"])
+    assert re.fullmatch(r"privacy-[0-9a-f]{16}", payload["record_id"])  # content-addressed (docs/records.md)
     assert (payload["model"], payload["revision"], payload["seed"]) == (None, None, 5)
     assert (payload["n_members"], payload["n_nonmembers"]) == (400, 400)
     assert payload["train_accuracy"] > payload["test_accuracy"]
