@@ -76,3 +76,29 @@ def test_bad_links_give_a_readable_error(card_home: Path) -> None:
     at = open_card_page(model="nope")
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["unknown model 'nope'; registered models are 'other-mlp' or 'tiny-mlp'"]
+
+
+def test_viewer_reads_the_card_but_cannot_edit_fields_or_evidence(card_home: Path) -> None:
+    records = save_records(card_home)
+    revision = ModelRegistry().get(MODEL_ID).current.revision
+    CardFieldStore().save(MODEL_ID, revision, full_fields())
+    at = open_app_page(PAGE, {"model": MODEL_ID, "records": records["privacy"].record_id}, writer=False)
+    assert not at.exception, at.exception
+    overview = text_box(at, "Overview (required)")
+    assert overview.disabled and at.multiselect[0].disabled
+    assert at.success[0].value == "Valid Model Card Toolkit v0.0.2 card citing 1 record(s)."
+    # Widget states a viewer's browser forges for the disabled widgets change nothing stored or cited.
+    at.session_state[f"card:{MODEL_ID}:model_details.overview"] = "Defaced."
+    at.session_state[at.multiselect[0].id] = [records["fairness"].record_id]
+    at.run()
+    assert not at.exception, at.exception
+    assert text_box(at, "Overview (required)").value == "Defaced."  # the forged state reached the script
+    assert CardFieldStore().load(MODEL_ID, revision).fields == full_fields()
+    assert at.success[0].value == "Valid Model Card Toolkit v0.0.2 card citing 1 record(s)."
+
+
+def test_viewer_of_an_unwritten_card_is_told_a_writer_fills_it_in(card_home: Path) -> None:
+    at = open_app_page(PAGE, {"model": MODEL_ID}, writer=False)
+    assert not at.exception and not at.error
+    assert "a writer fills in its fields" in at.info[0].value
+    assert CardFieldStore().load(MODEL_ID, ModelRegistry().get(MODEL_ID).current.revision) is None

@@ -15,6 +15,7 @@ from analysis.model_card import (
 from analysis.model_card.assemble import CARD_KINDS, select_records
 from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, form_to_fields
 from analysis.records import RecordStore
+from ui.access import can_write, sign_in_hint
 from ui.shared import model_picker, user_errors
 
 st.title("Model card")
@@ -25,8 +26,10 @@ revision = model.current
 store = CardFieldStore()
 stored = store.load(model.model_id, revision.revision)
 base = stored.fields if stored else ModelCardFields()
+writer = can_write()  # viewers see the card and its fields; only writers edit them or choose its evidence
 st.caption(
-    f"Describes revision `{revision.short}` of `{model.model_id}` (the current one). Fields are saved as you type."
+    f"Describes revision `{revision.short}` of `{model.model_id}` (the current one). "
+    + ("Fields are saved as you type." if writer else f"Read-only: editing the fields needs a writer. {sign_in_hint()}")
 )
 if stored and stored.inherited_for(revision.revision):
     st.info(f"Fields carried over from revision {stored.revision[:12]}; editing saves them for this revision.")
@@ -48,7 +51,10 @@ cited = st.multiselect(
     list(labels),
     default=[r.record_id for r in chosen],
     format_func=labels.get,
+    disabled=not writer,
 )
+if not writer:
+    cited = [r.record_id for r in chosen]  # the link's choice, whatever the widget says
 
 form_column, preview_column = st.columns([2, 3])
 with form_column:
@@ -61,16 +67,21 @@ with form_column:
     values = {}
     for field in FORM_FIELDS:
         widget = st.text_area if field.multiline else st.text_input
-        values[field.key] = widget(field.label, value=texts[field.key], help=field.help, key=keys[field.key])
-        for message in problems.get(field.key, []):
+        values[field.key] = widget(
+            field.label, value=texts[field.key], help=field.help, key=keys[field.key], disabled=not writer
+        )
+        for message in problems.get(field.key, []) if writer else []:
             st.error(message, icon=":material/error:")
-    fields = form_to_fields(values, base)
-    if fields != base:
+    fields = form_to_fields(values, base) if writer else base
+    if writer and fields != base:
         store.save(model.model_id, revision.revision, fields)
 
 with preview_column:
     if fields.problems():
-        st.warning("Fix the problems shown next to the fields to generate the card.", icon=":material/edit_note:")
+        if writer:
+            st.warning("Fix the problems shown next to the fields to generate the card.", icon=":material/edit_note:")
+        else:
+            st.info("This card is not complete yet: a writer fills in its fields.", icon=":material/edit_note:")
         st.stop()
     with user_errors():
         card = build_model_card(ModelCardSpec(model_id=model.model_id, fields=fields, record_ids=tuple(cited)))
