@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "analysis.cli.fairness",
     "analysis.cli.privacy",
     "analysis.cli.render",
+    "analysis.cli.circuits",
     "analysis.cli.explain",
     "analysis.cli.worker",
     "analysis.cli.serve",

@@ -40,6 +40,7 @@ CODE_VERSION = "connections-1"
 ANALYSIS_NAME = "connections"
 DEFAULT_TOP = 8
 DEFAULT_EXAMPLES = 256
+PASS_THROUGH_KINDS = frozenset({"BatchNormalization", "LayerNormalization", "Dropout", "SpatialDropout2D"})
 
 
 class ConnectionMethod(StrEnum):
@@ -92,16 +93,25 @@ def earlier_layers(revision: RevisionRecord, layer: str) -> list[str]:
     return names[: names.index(layer)]
 
 
-def resolve_from_layer(revision: RevisionRecord, layer: str, from_layer: str | None) -> str:
-    """``from_layer`` checked against the model's layer order; the default is the nearest earlier one.
+def _computes_features(kind: str) -> bool:
+    """False for layers that only pool, normalise or drop their input's units (``pool3`` is ``conv3`` pooled)."""
+    return "Pooling" not in kind and kind not in PASS_THROUGH_KINDS
 
-    Whether it lies on a path to ``layer`` is checked when the model is loaded (compute).
+
+def resolve_from_layer(revision: RevisionRecord, layer: str, from_layer: str | None) -> str:
+    """``from_layer`` checked against the model's layer order.
+
+    The default is the nearest earlier layer with units that computes features (not a pooling,
+    normalisation or dropout layer; those can still be named). Whether it lies on a path to
+    ``layer`` is checked when the model is loaded (compute).
     """
     earlier = earlier_layers(revision, layer)
     if from_layer is None or not str(from_layer).strip():
         if not earlier:
             raise AnalysisInputError(f"layer {layer!r} is the first layer with units; no earlier layer feeds it")
-        return earlier[-1]
+        kinds = {info.name: info.kind for info in revision.summary.layers}
+        features = [name for name in earlier if _computes_features(kinds[name])]
+        return (features or earlier)[-1]
     from_layer = str(from_layer).strip()
     names = [info.name for info in revision.summary.layers]
     choices = describe_choices(earlier) if earlier else "none (it is the first layer with units)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -70,7 +72,7 @@ def test_default_from_layer_is_the_nearest_earlier_one_and_adjacent_layers_give_
 
 
 def residual_model():
-    """16x16x3 -> src conv (relu) -> bn -> sep (separable, relu); add(bn, sep) -> relu -> max pool -> tgt conv (relu)."""
+    """16x16x3 -> src conv (relu) -> bn -> sep (separable, relu); add(bn, sep) -> relu -> max pool -> tgt conv."""
     import keras
 
     keras.utils.set_random_seed(2)
@@ -173,7 +175,7 @@ def test_ranking_sign_top_and_claim(loupe_home, tmp_path):
     unit = result.unit(1)
     ranked = unit.ranked()
     assert [c.rank for c in ranked] == [1, 2, 3]
-    assert all(a.strength >= b.strength for a, b in zip(ranked, ranked[1:], strict=False))
+    assert all(a.strength >= b.strength for a, b in itertools.pairwise(ranked))
     np.testing.assert_allclose(ranked[0].strength, np.linalg.norm(result.kernels[1, :, :, ranked[0].unit]), rtol=1e-6)
     excitatory, inhibitory = unit.top(8)
     assert all(c.value > 0 for c in excitatory) and all(c.value < 0 for c in inhibitory)
