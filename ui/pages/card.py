@@ -14,8 +14,10 @@ from analysis.model_card import (
 )
 from analysis.model_card.assemble import CARD_KINDS, select_records
 from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, form_to_fields
+from analysis.model_card.lineage import build_lineage
 from analysis.records import RecordStore
 from ui.access import can_write, sign_in_hint
+from ui.lineage_views import show_lineage
 from ui.shared import model_picker, user_errors
 
 st.title("Model card")
@@ -105,3 +107,5 @@ with preview_column:
     # st.iframe (not st.html): the card is a whole page with its own <style>, kept out of the app's CSS.
     # Its fields are escaped by the card template; the iframe only shows it, as the download does.
     st.iframe(render_card(card, CardFormat.HTML), height=1100, alt=f"Model card of {model.model_id}")
+    card_json = (f"{model.model_id}-{CardFormat.JSON.file_name}", render_card(card, CardFormat.JSON).encode())
+    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json))

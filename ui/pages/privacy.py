@@ -7,11 +7,13 @@ reopens a stored audit. Audits of precomputed outputs (any framework) run from t
 
 import streamlit as st
 
+from analysis.model_card.lineage import build_lineage
 from analysis.privacy.audit_records import save_audit
 from analysis.privacy.engine import run_membership_audit
 from ui.access import can_write, sign_in_hint
 from ui.admission import admitted
 from ui.cached_privacy import attack_workers, stored_audit
+from ui.lineage_views import show_lineage
 from ui.privacy_views import audit_form, past_audits, show_audit
 from ui.shared import call_or_error, model_picker, user_errors
 
@@ -29,6 +31,7 @@ if audit_id:
             query_params={"model": result.model_id},
         )
     show_audit(record, result)
+    show_lineage(build_lineage([record]))
     st.stop()
 
 model = model_picker()
