@@ -60,7 +60,7 @@ if ids:
                     "revision": r.short,
                     "registered_at": r.registered_at,
                     "file": Path(r.path).name,
-                    "code trusted by the operator": r.trusted,
+                    "code trusted by the operator": "yes" if r.trusted else "no",
                 }
                 for r in record.revisions
             ]
