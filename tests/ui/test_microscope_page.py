@@ -108,5 +108,5 @@ def test_a_view_the_layer_cannot_show_is_an_error_but_the_examples_still_show(
     at = open_microscope(model="tiny", layer="logits", unit="0", view="neuron")
     assert not at.exception, at.exception
     assert any("objective 'neuron' needs a layer with [height, width, channels] outputs" in e.value for e in at.error)
-    assert [h.value for h in at.subheader] == ["Feature visualization", "Dataset examples"]
+    assert [h.value for h in at.subheader] == ["Feature visualization", "Dataset examples", "Connections"]
     assert len(at.get("plotly_chart")) == 1  # the activation histogram

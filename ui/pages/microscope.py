@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analysis.microscope.unit_links import BadLinkError, resolve_unit_link
+from ui.connections_panel import connection_params, show_connections
 from ui.microscope_grid import show_layer, show_model
 from ui.microscope_views import (
     PAGE,
@@ -29,7 +30,8 @@ if link is not None:
     # Always send the canonical link to the browser: a page_link to this same page updates the
     # page (and the server's query params) but not the address bar, which researchers copy.
     keep_page = {"page": page_text} if page_text and link.layer is not None and link.unit is None else {}
-    st.query_params.from_dict(link.query() | keep_page)
+    keep_connections = connection_params(st.query_params) if link.unit is not None else {}
+    st.query_params.from_dict(link.query() | keep_page | keep_connections)
 
 if link is None:
     st.title("Microscope")
@@ -66,3 +68,4 @@ else:
             show_queued_unit(
                 link, spec, show=lambda rendered: show_rendering(link, spec, rendered), render_here=render_now
             )
+    show_connections(link)  # last: a bad conn/from/claim link stops the page after its error

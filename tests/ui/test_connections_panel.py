@@ -1,0 +1,57 @@
+"""AppTest: the unit page's Connections panel: bad links, a writer's compute button, a viewer's note, a claim."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.models.registry import ModelRegistry, RegisterModelSpec
+from tests.ui.app_support import open_app_page
+
+
+def open_unit(*, writer: bool = True, **params: str) -> AppTest:
+    return open_app_page("ui/pages/microscope.py", params, writer=writer)
+
+
+@pytest.fixture
+def tiny_registered(loupe_home, tiny_cnn_path) -> None:
+    ModelRegistry().register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny"))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"layer": "logits", "from": "logits"}, "from 'logits' is the unit's own layer; earlier layers are 'conv' or"),
+        ({"layer": "gap", "from": "logits"}, "from 'logits' comes after layer 'gap'; earlier layers are 'conv'"),
+        ({"layer": "conv"}, "layer 'conv' is the first layer with units; no earlier layer feeds it"),
+        ({"layer": "logits", "from": "nope"}, "from 'nope' is not a layer with units; earlier layers are"),
+        ({"layer": "logits", "claim": "1,b"}, "claim unit 'b' is not an integer; units of 'conv' are 0-3"),
+        ({"layer": "logits", "claim": "7"}, "claim unit 7 is out of range; units of 'conv' are 0-3"),
+        ({"layer": "logits", "conn": "edges"}, "unknown connections method 'edges'; valid methods are"),
+    ],
+)
+def test_bad_connection_links_show_an_error(tiny_registered, params, message):
+    at = open_unit(model="tiny", unit="0", **params)
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error if e.value.startswith(message)], [e.value for e in at.error]
+    assert at.title[0].value.startswith("tiny / ")  # the rest of the unit page is there
+
+
+def test_a_viewer_sees_a_note_and_no_button(tiny_registered):
+    at = open_unit(writer=False, model="tiny", layer="logits", unit="1")
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "conn-compute"]
+    assert any("are not computed yet" in i.value for i in at.info)
+
+
+def test_a_writer_computes_and_the_claim_is_ranked(tiny_registered):
+    at = open_unit(model="tiny", layer="logits", unit="1", claim="2")
+    assert not at.exception
+    at.button(key="conn-compute").click().run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**Excitatory**") for m in at.markdown)
+    claim = [i.value for i in at.info if i.value.startswith("Claim: conv:2 is #")]
+    assert claim and "of 4; together" in claim[0]
+    assert at.query_params["claim"] in ("2", ["2"])  # the claim stays in the address bar
+    viewer = open_unit(writer=False, model="tiny", layer="logits", unit="1")  # now stored: shown to everyone
+    assert any(m.value.startswith("**Excitatory**") for m in viewer.markdown)
