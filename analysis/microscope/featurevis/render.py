@@ -27,6 +27,13 @@ from cache import ResultStore
 _OPTIMIZERS: OrderedDict[tuple, Any] = OrderedDict()  # compiled steps, reused across calls
 _OPTIMIZERS_LOCK = threading.Lock()
 _MAX_OPTIMIZERS = 4
+# The model never sees a batch of one: oneDNN runs a convolution of minibatch 1 with another
+# kernel than minibatches of 2 or more, and its sums round differently (measured with oneDNN's
+# AVX2 and SSE4.1 kernels: 1e-6 apart after one step, up to 254 grey levels after 512). From 2
+# items up, an item's result was bit-identical whatever the batch size, its position and its
+# neighbours, so a lone item is optimised beside a copy of itself and renders as it would in
+# any batch (tests/analysis/test_featurevis_batch_invariance.py checks it at 512 steps).
+MIN_MODEL_BATCH = 2
 
 
 def item_rng(seed: int, unit: int | None, image_index: int) -> np.random.Generator:
@@ -130,6 +137,11 @@ def _render_batch(
             spectra.append(initial_spectrum(rng, *resolved.image_hw, channels=resolved.channels))
             transforms.append(draw_transforms(rng, spec.steps, resolved.image_hw, resolved.canvas_hw))
             units.append(0 if target is None else target)
+    real = len(units)
+    while len(units) < MIN_MODEL_BATCH:  # a copy of the first item; its result is dropped
+        spectra.append(spectra[0])
+        transforms.append(transforms[0])
+        units.append(units[0])
     optimizer = _optimizer(resolved, model, len(units))
     result = optimizer.run(
         initial_spectrum=np.stack(spectra, axis=1),
@@ -138,7 +150,8 @@ def _render_batch(
         warm_start_steps=spec.warm_start_steps,
         progress=report,
     )
-    images, values = result.images, result.values
+    images, values = result.images[:real], result.values[:real]
+    units, transforms = units[:real], transforms[:real]
     base_notes = () if optimizer.extractor.relus_redirected else (optimizer.extractor.warm_start_note,)
     notes: list[tuple[str, ...]] = [base_notes] * len(targets)
     # Exactly 0: the unit never fired on the final image (a negative value is a live linear unit).
