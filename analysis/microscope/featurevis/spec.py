@@ -17,7 +17,7 @@ import numpy as np
 from analysis.errors import AnalysisInputError, describe_choices
 
 # Bump whenever a change alters rendered pixels or values: it is part of every cache key.
-CODE_VERSION = "featurevis-3"
+CODE_VERSION = "featurevis-4"  # 4: a lone item renders beside a copy of itself (same image as in any batch)
 
 DEFAULT_STEPS = 512
 DEFAULT_BATCH = 32
