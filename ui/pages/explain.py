@@ -72,9 +72,14 @@ else:
         left, right = st.columns(2)
         left.plotly_chart(plot_beeswarm(overview), width="stretch")
         right.plotly_chart(plot_attribution_bars(overview), width="stretch")
+payload = result.to_dict()
+payload["dataset"] = {
+    **payload["dataset"],
+    "path": payload["dataset"]["path"].rsplit("/", 1)[-1],
+}  # a name, never a server path
 st.download_button(
     "Download JSON",
-    json.dumps(result.to_dict(), indent=2),
+    json.dumps(payload, indent=2),
     file_name=f"{model.model_id}-example-{example}.json",
     mime="application/json",
 )
