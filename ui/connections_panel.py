@@ -37,6 +37,7 @@ from visualizers.circuits import kernel_heatmap
 PAGE = "ui/pages/microscope.py"
 PARAMS = ("conn", "from", "claim")
 COLUMNS = 8
+THUMBNAIL_PX = 96  # fixed, so a narrow screen (stacked columns) does not blow each tile up to full width
 
 
 def connection_params(params: Mapping[str, str]) -> dict[str, str]:
@@ -85,9 +86,9 @@ def _grid(
     for index, connection in enumerate(connections):
         with columns[index % COLUMNS]:
             if connection.unit in images:
-                st.image(images[connection.unit], width="stretch")
+                st.image(images[connection.unit], width=THUMBNAIL_PX)
             if spatial:
-                st.image(kernel_heatmap(unit_kernels.kernels[..., connection.unit], scale=scale), width="stretch")
+                st.image(kernel_heatmap(unit_kernels.kernels[..., connection.unit], scale=scale), width=THUMBNAIL_PX)
             mark = " ★ claimed" if connection.unit in claimed else ""
             st.caption(f"#{connection.rank} · {connection.value:+.3g}{mark}")
             st.page_link(
