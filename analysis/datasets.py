@@ -1,6 +1,6 @@
 """Datasets linked to a model: ``.npz`` files with ``x`` and ``y``.
 
-Conventions (documented in the README):
+Conventions (documented in docs/models.md):
 
 - ``x``: inputs, ``[n, ...]`` matching the model's input shape; ``y``: integer labels ``[n]``;
 - ``split`` (optional): strings ``"train"``/``"test"`` per example;

@@ -121,7 +121,7 @@ def _dataset_maxima(spec: RenderSpec, progress: ProgressBar) -> dict[int, float]
 
 
 def unit_entry(rendering: UnitRendering, spec: RenderSpec, maxima: dict[int, float] | None) -> dict[str, Any]:
-    """One unit of the ``render`` JSON (documented in the README)."""
+    """One unit of the ``render`` JSON (documented in docs/cli.md)."""
     maximum = None if maxima is None or rendering.unit is None else maxima.get(rendering.unit)
     return {
         "unit": rendering.unit,

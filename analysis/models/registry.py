@@ -100,7 +100,7 @@ class ModelRecord:
         return next((d for d in self.datasets if d.role is role), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``models list`` JSON entry documented in the README."""
+        """The ``models list`` JSON entry documented in docs/cli.md."""
         current = self.current.to_dict()
         return {
             "id": self.model_id,
