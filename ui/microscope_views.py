@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import streamlit as st
 
+from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis import (
-    ObjectiveKind,
     RenderSpec,
     UnitRendering,
     cached_targets,
@@ -20,6 +21,7 @@ from ui.access import can_write
 from ui.admission import admitted
 from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
+from visualizers.microscope import side_by_side
 
 PAGE = "ui/pages/microscope.py"
 GRID_COLUMNS = 8
@@ -31,15 +33,42 @@ def has_image_input(link: UnitLink) -> bool:
 
 def render_spec(link: UnitLink, unit: int | None, view: str | None = None) -> RenderSpec:
     """The page's rendering parameters: exactly the CLI's defaults, so `render` precomputes them."""
-    objective = BY_VIEW[view or link.view].kind
-    units = () if objective is ObjectiveKind.DEEPDREAM else ((unit,) if unit is not None else ())
+    technique = BY_VIEW[view or link.view]
+    units = (unit,) if technique.per_unit and unit is not None else ()
     return RenderSpec(
         model_id=link.model.model_id,
         layer=link.layer.name,
         units=units,
-        objective=objective,
+        objective=technique.kind,
         revision=link.revision.revision,
+        example=link.example if technique.needs_example else None,
     )
+
+
+def absolute_link(query: dict[str, str]) -> str:
+    """The full address of a Microscope view, e.g. ``http://host:8501/microscope?model=...&rev=...``.
+
+    Streamlit knows the address the browser used (``st.context.url``, without its query); outside
+    a browser session (tests) the link stays relative.
+    """
+    base = (st.context.url or "").split("?", 1)[0].rstrip("/")
+    if base and not base.endswith("/microscope"):
+        base += "/microscope"
+    return f"{base or '/microscope'}?{urlencode(query)}"
+
+
+# Streamlit shows a code block's copy button only on hover; the copy-link block keeps it visible.
+_VISIBLE_COPY_BUTTON = (
+    "<style>.st-key-copy-link button { opacity: 1 !important; visibility: visible !important; }</style>"
+)
+
+
+def show_copy_link(link: UnitLink) -> None:
+    """A visible "copy link" box: this view's full address, pinned to the revision shown."""
+    st.html(_VISIBLE_COPY_BUTTON)
+    with st.container(key="copy-link"):
+        st.caption(f"Copy link (pinned to revision {link.revision.short}, so it always shows this view):")
+        st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
 
 
 def show_model(link: UnitLink) -> None:
@@ -132,9 +161,7 @@ def show_unit_header(link: UnitLink) -> None:
     if jump != unit:
         st.query_params["unit"] = str(jump)
         st.rerun()
-    pinned = "/microscope?" + "&".join(f"{k}={v}" for k, v in link.query(pin=True).items())
-    st.caption("Link pinned to this revision (copy it with the button on the right):")
-    st.code(pinned, language=None)
+    show_copy_link(link)
 
 
 def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering | None]:
@@ -145,13 +172,25 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
     """
     if not has_image_input(link):
         return None, None
-    offered = [t.view for t in techniques_for(link.layer)]
+    dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
+    techniques = techniques_for(link.layer, dataset_linked=dataset_linked)
+    offered = [t.view for t in techniques]
     view = st.segmented_control(
         "Technique", offered, default=link.view if link.view in offered else None, key="view-picker"
     )
     if view and view != link.view:
-        st.query_params["view"] = view
+        chosen = BY_VIEW[view]
+        if chosen.per_unit:
+            st.query_params["view"] = view
+        else:  # deepdream and caricature are the layer's: go to its page (a caricature of this unit's top example)
+            params = {k: v for k, v in link.query().items() if k not in ("unit", "view")} | {"view": view}
+            if chosen.needs_example:
+                params["example"] = str(_strongest_example(link))
+            st.query_params.from_dict(params)
         st.rerun()
+    technique = BY_VIEW[link.view]
+    if link.view in offered:
+        st.caption(f"**{technique.title}**: {technique.summary}.")
     try:
         spec = render_spec(link, link.unit)
         return spec, load_cached_rendering(spec)
@@ -181,10 +220,13 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
     """The image(s), the rendering's notes and the PNG/JSON downloads."""
     caption = (
         f"{spec.objective.value} objective, {spec.steps} steps, seed {spec.seed}; "
-        f"objective value {rendering.activation:.3f}"
+        f"objective value {rendering.activation:.3g}"
     )
-    for image in rendering.images:
-        st.image(image, caption=caption, width=256)
+    if rendering.n_images > 1:  # diversity: the images in a row, one caption
+        caption = f"{rendering.n_images} images optimised together; " + caption
+        st.image(side_by_side(rendering.images), caption=caption, width="stretch")
+    else:
+        st.image(rendering.image, caption=caption, width=256)
     for note in rendering.notes:
         st.info(note[:1].upper() + note[1:] + ".")
     downloads = st.columns(2)
@@ -193,3 +235,15 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
     downloads[1].download_button(
         "Download JSON", json.dumps(rendering.to_dict(), indent=2), file_name=f"{name}.json", mime="application/json"
     )
+
+
+def _strongest_example(link: UnitLink) -> int:
+    """This unit's strongest dataset example (what its caricature starts from); 0 if not computed yet."""
+    from analysis.microscope.dataset_examples import DatasetExamplesSpec, load_cached_dataset_examples
+
+    spec = DatasetExamplesSpec(model_id=link.model.model_id, layer=link.layer.name, revision=link.revision.revision)
+    try:
+        examples = load_cached_dataset_examples(spec)
+    except AnalysisInputError:
+        return 0
+    return 0 if examples is None else int(examples.arrays["top_mean_index"][link.unit, 0])

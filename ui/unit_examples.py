@@ -21,11 +21,43 @@ from ui.explain_panels import show_unit_attributions
 from ui.shared import user_errors
 from visualizers.microscope import overlay_heatmap, plot_activation_histogram, to_display_image
 
+SHOWN = 5  # examples per row
+
 
 @st.cache_resource(max_entries=4)
-def _dataset_inputs(path: str, sha256: str) -> np.ndarray:
+def dataset_inputs(path: str, sha256: str) -> np.ndarray:
     """A linked data set's ``x``, loaded once per server (keyed by content hash)."""
     return load_npz(path)["x"]
+
+
+@st.cache_data(max_entries=16)
+def _feature_medians(path: str, sha256: str) -> np.ndarray:
+    """Each feature's median over the data set ``[features]`` (the "typical" column of a tabular unit)."""
+    return np.median(dataset_inputs(path, sha256), axis=0)
+
+
+def statistic_words(spatial: bool) -> str:
+    """What a unit's value per example is called: a channel mean on [h, w, c] layers, else its activation."""
+    return "channel mean" if spatial else "activation"
+
+
+def ties_sentence(ties: int, value: float) -> str:
+    """E.g. "812 examples at 0 (the unit's minimum)", said instead of listing arbitrary ones among them."""
+    return (
+        f"**{ties:,} examples at {value:.3g}** (the unit's minimum, typical after a ReLU): "
+        "any of them would do, so none is singled out."
+    )
+
+
+def feature_table(x: np.ndarray, features: tuple[str, ...], medians: np.ndarray, ranked) -> object:
+    """Rows of features: the data set's median, then each example's value (column: example and activation)."""
+    import pandas as pd
+
+    names = list(features) or [f"feature {i}" for i in range(x.shape[1])]
+    columns = {"typical (median)": medians}
+    for index, value in ranked:
+        columns[f"#{index} ({value:.3g})"] = x[index]
+    return pd.DataFrame(columns, index=pd.Index(names, name="feature")).map(lambda v: float(f"{v:.3g}"))
 
 
 def _layer_examples(link: UnitLink) -> DatasetExamplesResult | None:
@@ -45,7 +77,7 @@ def _layer_examples(link: UnitLink) -> DatasetExamplesResult | None:
 
 
 def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
-    """Top and bottom examples by channel mean, with heat overlays, and the activation histogram."""
+    """Top and bottom examples (pictures with heat overlays, or rows of features), and the histogram."""
     dataset = link.model.dataset(DatasetRole.DATA)
     if dataset is None:
         st.info(
@@ -57,23 +89,35 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
     if result is None:
         return None
     unit = result.unit(link.unit)
-    st.caption(f"{result.n_examples:,} examples of {dataset.path.split('/')[-1]}; ranked by the unit's channel mean.")
+    words = statistic_words(result.spatial)
+    st.caption(f"{result.n_examples:,} examples of {dataset.path.split('/')[-1]}; ranked by the unit's {words}.")
     image_input = len(link.revision.summary.input_shape) == 3
-    x = _dataset_inputs(result.dataset_path, result.dataset_sha256) if image_input else None
+    x = dataset_inputs(result.dataset_path, result.dataset_sha256)
+    ties = unit.ties_at_minimum(shown=SHOWN)
     for title, ranked, maps in (("Strongest", unit.top_mean, unit.top_mean_maps), ("Weakest", unit.bottom_mean, None)):
         st.markdown(f"**{title}**")
-        if x is None:
-            st.dataframe([{"example": i, "activation": v} for i, v in ranked], hide_index=True)
+        if title == "Weakest" and ties is not None:
+            st.markdown(ties_sentence(ties, ranked[0][1]))
             continue
-        columns = st.columns(min(len(ranked), 5))
-        for position, (index, value) in enumerate(ranked[:5]):
+        if not image_input and x.ndim != 2:
+            st.dataframe([{"example": i, words: v} for i, v in ranked], hide_index=True)
+            continue
+        if not image_input:
+            medians = _feature_medians(result.dataset_path, result.dataset_sha256)
+            st.dataframe(feature_table(x, dataset.feature_names, medians, ranked[:SHOWN]), width="stretch")
+            continue
+        columns = st.columns(min(len(ranked), SHOWN))
+        for position, (index, value) in enumerate(ranked[:SHOWN]):
             image = to_display_image(x[index], link.revision.summary.input_range)
             if maps is not None and maps.shape[-1] > 0:
                 image = overlay_heatmap(image, maps[position])
             columns[position].image(image, caption=f"#{index}: {value:.3g}", width="stretch")
-    if x is not None:
+    if image_input and result.spatial:
         st.caption("Red tint: where the unit fired in each strongest example (scaled per example).")
-    st.plotly_chart(plot_activation_histogram(unit), width="stretch")
+    elif not image_input:
+        st.caption("Column headers: the example's row in the data set and the unit's activation on it.")
+    title = f"Unit {unit.unit}: {words} over the data set"
+    st.plotly_chart(plot_activation_histogram(unit, title=title), width="stretch")
     payload = {
         "model": link.model.model_id,
         "revision": link.revision.revision,

@@ -16,6 +16,7 @@ from analysis.microscope.dataset_examples import DatasetExamplesSpec
 from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
 from ui.shared import get_registry
+from ui.unit_examples import statistic_words, ties_sentence
 
 
 def cached_unit_page(link: UnitLink) -> UnitPage | None:
@@ -41,9 +42,15 @@ def show_cached_unit_examples(link: UnitLink) -> bool:
     page = cached_unit_page(link)
     if page is None:
         return False
-    st.caption(f"{page.n_examples:,} examples of {page.dataset_name}; ranked by the unit's channel mean.")
+    words = statistic_words(len(link.layer.output_shape) == 3)
+    st.caption(f"{page.n_examples:,} examples of {page.dataset_name}; ranked by the unit's {words}.")
     _row("Strongest", page.top)
-    _row("Weakest", page.bottom)
+    ties = int(page.unit_data.get("bottom_mean_ties", 0))
+    if page.bottom and ties > len(page.bottom):  # more examples tie at the minimum than are shown
+        st.markdown("**Weakest**")
+        st.markdown(ties_sentence(ties, page.bottom[0].value))
+    else:
+        _row("Weakest", page.bottom)
     if page.top and page.top[0].png is not None:
         st.caption("Red tint: where the unit fired in each strongest example (scaled per example).")
     if page.histogram_png is not None:

@@ -34,3 +34,15 @@ def plot_activation_histogram(unit: UnitExamples, *, by: str = "mean", title: st
         margin={"t": 40, "b": 40},
     )
     return figure
+
+
+def side_by_side(images: list[np.ndarray], *, gap: int = 4) -> np.ndarray:
+    """Images uint8 ``[h, w, 3]`` in one row, separated by ``gap`` white columns: uint8 ``[h, n*w + (n-1)*gap, 3]``."""
+    height = images[0].shape[0]
+    spacer = np.full((height, gap, 3), 255, dtype=np.uint8)
+    parts: list[np.ndarray] = []
+    for index, image in enumerate(images):
+        if index:
+            parts.append(spacer)
+        parts.append(image)
+    return np.concatenate(parts, axis=1)

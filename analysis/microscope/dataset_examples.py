@@ -85,14 +85,15 @@ class UnitExamples:
     bottom_mean_ties: int = 1  # examples that share the smallest channel mean (e.g. 812 at 0 after a ReLU)
     bottom_max_ties: int = 1
 
-    def ties_at_minimum(self, by: str = "mean") -> int | None:
-        """How many examples share the unit's minimum when they outnumber the listed bottom examples, else None.
+    def ties_at_minimum(self, by: str = "mean", *, shown: int | None = None) -> int | None:
+        """How many examples share the unit's minimum when they outnumber those shown, else None.
 
-        Then the bottom list is an arbitrary pick among equals, and a page should say "812 examples at 0".
+        ``shown`` defaults to the ``k`` bottom examples listed. When more examples tie, any pick of
+        them is arbitrary, and a page should say "812 examples at 0" instead.
         """
         ties = self.bottom_mean_ties if by == "mean" else self.bottom_max_ties
         listed = self.bottom_mean if by == "mean" else self.bottom_max
-        return ties if ties > len(listed) else None
+        return ties if ties > (len(listed) if shown is None else shown) else None
 
     def to_dict(self) -> dict[str, Any]:
         def pairs(items: tuple[tuple[int, float], ...]) -> list[dict[str, Any]]:

@@ -30,7 +30,8 @@ def tiny_registered(loupe_home, tiny_cnn_path) -> None:
         ({"model": "tiny", "layer": "conv", "unit": "1.5"}, "unit '1.5' is not an integer; layer 'conv' has units 0-3"),
         (
             {"model": "tiny", "layer": "conv", "unit": "1", "view": "garbage"},
-            "unknown view 'garbage'; valid views are 'channel', 'neuron', 'negative', 'diversity' or 'deepdream'",
+            "unknown view 'garbage'; valid views are 'channel', 'neuron', 'negative', 'diversity', 'deepdream' or "
+            "'caricature'",
         ),
         ({"model": "tiny", "rev": "not-hex"}, "revision 'not-hex' is not a hash prefix (4-64 hex digits)"),
         ({"model": "%00'\";--", "layer": "x"}, "unknown model '%00\\'\";--'; registered models are 'tiny'"),

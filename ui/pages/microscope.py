@@ -1,12 +1,17 @@
-"""/microscope: ?model= (layers), &layer= (unit grid), &unit= (one unit); optional rev= and view=."""
+"""/microscope: ?model= (layers), &layer= (unit grid), &unit= (one unit); optional rev= and view=.
+
+``&layer=&view=deepdream`` and ``&view=caricature&example=N`` are the layer's technique pages.
+"""
 
 import streamlit as st
 
 from analysis.microscope.unit_links import BadLinkError, resolve_unit_link
 from ui.connections_panel import connection_params, show_connections
+from ui.layer_techniques import show_layer_technique
 from ui.microscope_grid import show_layer, show_model
 from ui.microscope_views import (
     PAGE,
+    has_image_input,
     pick_visualization,
     render_now,
     show_rendering,
@@ -43,8 +48,17 @@ if link is None:
         st.page_link(PAGE, label=model_id, query_params={"model": model_id})
 elif link.layer is None:
     show_model(link)
+elif link.layer_view:
+    show_layer_technique(link)
 elif link.unit is None:
     show_layer(link, page_text)
+elif not has_image_input(link):  # tabular and other non-image models: no visualization, examples as rows
+    show_unit_header(link)
+    st.subheader("Dataset examples")
+    from ui.unit_examples import show_unit_examples
+
+    show_unit_examples(link)
+    show_connections(link)
 else:
     show_unit_header(link)
     visualization, examples = st.columns([1, 1])
