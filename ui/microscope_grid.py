@@ -97,6 +97,8 @@ def show_layer(link: UnitLink, page_text: str | None) -> None:
     st.title(f"{link.model.model_id} / {layer.name}")
     st.page_link(PAGE, label=f"All layers of {link.model.model_id}", query_params={"model": link.model.model_id})
     st.caption(f"{layer.kind}, output {list(layer.output_shape)}, {layer.units} units · revision {link.revision.short}")
+    if len(link.revision.summary.input_shape) == 3:  # the layer-level techniques have their own pages
+        st.page_link(PAGE, label=f"DeepDream of {layer.name}", query_params=link.query(view="deepdream"))
     pages = max(1, -(-layer.units // PAGE_SIZE))
     try:
         page = page_number(page_text, pages)
