@@ -15,6 +15,8 @@ Variants:
                   with TensorFlow's defaults
   pinned-again    the pinned build once more, from a caller with 2 threads and oneDNN on: are
                   the weights identical? (build only)
+  existing        the figures of a finished build folder given with ``--existing DIR`` (e.g. one
+                  an earlier builder made), with TensorFlow's defaults; nothing is trained
 
 Usage: PYTHONPATH=. .venv/bin/python bench/demo_spread.py [--variants a,b] [--root DIR]
 Prints one JSON line per variant as it finishes, then a table: each figure per variant, min, max.
@@ -40,6 +42,7 @@ VARIANTS: dict[str, dict] = {
     "threads1-onednn": {"pinned": False, "seed": 0, "threads": 1, "onednn": "1", "figures": True},
     "pinned-seed1": {"pinned": True, "seed": 1, "threads": 2, "onednn": "1", "figures": True},
     "pinned-again": {"pinned": True, "seed": 0, "threads": 2, "onednn": "1", "figures": False},
+    "existing": {"pinned": False, "seed": 0, "threads": 2, "onednn": "1", "figures": True},
 }
 
 
@@ -62,10 +65,13 @@ def build(name: str, spec: dict, root: Path) -> dict:
     os.environ.pop("LOUPE_CACHE_DIR", None)
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    folder = root / name / "builds" / f"{builder_code_hash()}-seed{spec['seed']}"
+    if name == "existing" and not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.symlink_to(Path(os.environ["DEMO_SPREAD_EXISTING"]).resolve())
     if not spec["pinned"]:
         from analysis.demo.train import TRAINERS
 
-        folder = root / name / "builds" / f"{builder_code_hash()}-seed{spec['seed']}"
         if not (folder / "COMPLETE").exists():
             for model_id, train in TRAINERS.items():
                 train(folder / model_id, seed=spec["seed"], config=DemoConfig(), report=lambda message: None)
@@ -178,21 +184,28 @@ def featurevis_figures() -> dict:
     from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
     from analysis.microscope.featurevis import RenderSpec, render_units
 
+    # as tests/analysis/test_featurevis_shapes.py: every fourth unit that fires on the data set,
+    # and every nearly dead unit (strongest channel mean below 1% of the layer's median)
     examples = compute_dataset_examples(DatasetExamplesSpec(model_id="shapes-cnn", layer="conv4"))
     strongest = examples.arrays["top_mean_value"][:, 0]
-    threshold = 0.01 * float(np.median(strongest))
-    units = tuple(range(0, 64, 4))
+    nearly_dead = {int(u) for u in np.flatnonzero(strongest <= 0.01 * float(np.median(strongest)))}
+    regular = sorted(set(range(0, 64, 4)) - nearly_dead)
+    units = tuple(sorted(set(regular) | nearly_dead))
     renderings = render_units(RenderSpec(model_id="shapes-cnn", layer="conv4", units=units, steps=128, batch=16))
-    wins = [r for r in renderings if r.activation >= examples.strongest(r.unit)]
+    by_unit = {r.unit: r for r in renderings}
+    ratios = [by_unit[u].activation / examples.strongest(u) for u in regular]
     restarted = [r for r in renderings if any("optimised from the unit's strongest" in n for n in r.notes)]
     return {
-        "fv_wins/16": len(wins),
-        "fv_min_activation/strongest": min(r.activation / max(examples.strongest(r.unit), 1e-9) for r in renderings),
-        "fv_nearly_dead_in_sample": sum(examples.strongest(u) <= threshold for u in units),
-        "fv_nearly_dead_in_layer": int(np.sum(strongest <= threshold)),
-        "fv_nearly_dead_units": [int(u) for u in np.flatnonzero(strongest <= threshold)],
+        "fv_regular": len(regular),
+        "fv_regular_wins": sum(ratio >= 1 for ratio in ratios),
+        "fv_regular_min_activation/strongest": min(ratios),
+        "fv_nearly_dead": len(nearly_dead),
+        "fv_nearly_dead_units": sorted(nearly_dead),
         "fv_restarted": len(restarted),
         "fv_restarted_fire": all(r.activation > 0 for r in restarted),
+        "fv_silent_without_note": sum(
+            r.activation <= 0 and "dead or nearly dead" not in " ".join(r.notes) for r in renderings
+        ),
     }
 
 
@@ -238,8 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--root", type=Path, default=Path("/tmp/loupe-demo-spread"))
+    parser.add_argument("--existing", type=Path, help="a finished build folder, for the 'existing' variant")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.existing:
+        os.environ["DEMO_SPREAD_EXISTING"] = str(args.existing)
     if args.child:
         run_child(args.child, args.root)
         return
