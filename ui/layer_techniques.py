@@ -27,14 +27,14 @@ def show_layer_technique(link: UnitLink) -> None:
         return
     dataset = link.model.dataset(DatasetRole.DATA)
     offered = [t.view for t in techniques_for(layer, dataset_linked=dataset is not None) if not t.per_unit]
-    view = st.segmented_control("Technique", offered, default=link.view, key="layer-view-picker")
+    view = st.radio("Technique", offered, index=offered.index(link.view), horizontal=True, key="layer-view-picker")
     if view and view != link.view:
         st.query_params.from_dict(link.query(view=view, example=link.example if link.example is not None else 0))
         st.rerun()
     st.caption(f"**{technique.title}**: {technique.summary}.")
     show_copy_link(link)
     if technique.needs_example and dataset is not None:
-        chosen = st.number_input(
+        chosen = st.columns([1, 2])[0].number_input(
             "Dataset example", min_value=0, max_value=dataset.n_examples - 1, value=link.example or 0, step=1
         )
         if chosen != link.example:

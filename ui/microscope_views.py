@@ -59,7 +59,8 @@ def absolute_link(query: dict[str, str]) -> str:
 
 # Streamlit shows a code block's copy button only on hover; the copy-link block keeps it visible.
 _VISIBLE_COPY_BUTTON = (
-    "<style>.st-key-copy-link button { opacity: 1 !important; visibility: visible !important; }</style>"
+    "<style>.st-key-copy-link [data-testid='stCode'] div, .st-key-copy-link [data-testid='stCode'] button "
+    "{ opacity: 1 !important; visibility: visible !important; }</style>"
 )
 
 
@@ -175,9 +176,8 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
     dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
     techniques = techniques_for(link.layer, dataset_linked=dataset_linked)
     offered = [t.view for t in techniques]
-    view = st.segmented_control(
-        "Technique", offered, default=link.view if link.view in offered else None, key="view-picker"
-    )
+    current = offered.index(link.view) if link.view in offered else None
+    view = st.radio("Technique", offered, index=current, horizontal=True, key="view-picker")  # wraps when narrow
     if view and view != link.view:
         chosen = BY_VIEW[view]
         if chosen.per_unit:

@@ -105,6 +105,7 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
         if not image_input:
             medians = _feature_medians(result.dataset_path, result.dataset_sha256)
             st.dataframe(feature_table(x, dataset.feature_names, medians, ranked[:SHOWN]), width="stretch")
+            st.caption("Column headers: the example's row in the data set and the unit's activation on it.")
             continue
         columns = st.columns(min(len(ranked), SHOWN))
         for position, (index, value) in enumerate(ranked[:SHOWN]):
@@ -114,8 +115,6 @@ def show_unit_examples(link: UnitLink) -> DatasetExamplesResult | None:
             columns[position].image(image, caption=f"#{index}: {value:.3g}", width="stretch")
     if image_input and result.spatial:
         st.caption("Red tint: where the unit fired in each strongest example (scaled per example).")
-    elif not image_input:
-        st.caption("Column headers: the example's row in the data set and the unit's activation on it.")
     title = f"Unit {unit.unit}: {words} over the data set"
     st.plotly_chart(plot_activation_histogram(unit, title=title), width="stretch")
     payload = {

@@ -60,8 +60,9 @@ def test_a_bad_caricature_example_names_the_valid_range(tiny_with_data, example,
 def test_the_unit_page_offers_deepdream_and_caricature_with_one_line_each(tiny_with_data):
     at = open_microscope(model="tiny", layer="conv", unit="1", view="negative")
     assert not at.exception, at.exception
-    picker = at.get("button_group")[0]
+    picker = at.radio(key="view-picker")
     assert picker.options == ["channel", "neuron", "negative", "diversity", "deepdream", "caricature"]
+    assert picker.value == "negative"
     assert any("after a ReLU the minimum is 0" in caption.value for caption in at.caption)
 
 
