@@ -29,10 +29,10 @@ _OPTIMIZERS_LOCK = threading.Lock()
 _MAX_OPTIMIZERS = 4
 # The model never sees a batch of one: oneDNN runs a convolution of minibatch 1 with another
 # kernel than minibatches of 2 or more, and its sums round differently (measured with oneDNN's
-# AVX2 and SSE4.1 kernels: 1e-6 apart after one step, up to 254 grey levels after 512). From 2
-# items up, an item's result was bit-identical whatever the batch size, its position and its
-# neighbours, so a lone item is optimised beside a copy of itself and renders as it would in
-# any batch (tests/analysis/test_featurevis_batch_invariance.py checks it at 512 steps).
+# AVX2 and SSE4.1 kernels: 1e-6 apart after one step, up to 255 grey levels after 512), so a lone
+# item is optimised beside a copy of itself (tests/analysis/test_featurevis_batch_invariance.py).
+# Not the whole story: under the AVX2 kernels shapes-cnn's conv4 still drifts between batches of
+# 2 and 32 after tens of steps (docs/microscope.md, "What differs from lucid").
 MIN_MODEL_BATCH = 2
 
 
