@@ -5,6 +5,7 @@ The demo comparison (a memorizing CNN against a generalizing one) is marked slow
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.privacy import (
+    MembershipAuditResult,
     MembershipAuditSpec,
     ModelSource,
     RiskLevel,
@@ -22,6 +24,7 @@ from analysis.privacy import (
     SlicingOptions,
     run_membership_audit,
 )
+from analysis.privacy.result import HIGH_RISK
 
 
 def image_set(path: Path, n: int, seed: int) -> Path:
@@ -140,11 +143,26 @@ def test_cli_model_alone_uses_the_linked_sets(tiny_model, capsys):
     assert '"model": "tiny"' in capsys.readouterr().out
 
 
+def tpr_interval(result: MembershipAuditResult, fpr: float = 0.01, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of the best attack's TPR at ``fpr``: a proportion of the result's members.
+
+    TPR at 1% FPR over a few hundred members moves by several points between builds that differ
+    only in round-off (another CPU, another thread count): compare intervals, not points.
+    """
+    n, p = result.n_members, result.max_tpr_at(fpr)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
 @pytest.mark.slow
 def test_demo_memorizer_leaks_more_than_the_generalizing_model(demo_home, monkeypatch):
-    """shapes-cnn-memorizer (500 members, memorized) against shapes-cnn (8000 train / 2000 test), same task.
+    """shapes-cnn-memorizer (250 members, 60% random labels, memorized; 2000 non-members) against
+    shapes-cnn (8000 train / 2000 test), same task.
 
     Default attacks (threshold, entropy, lr) on the entire data set; the summary takes the best attack.
+    The bounds are set from ``bench/demo_spread.py`` (builds with 1 or 2 threads, oneDNN on or off,
+    seed 0 or 1): the measured range is named beside each one.
     """
     monkeypatch.setenv("LOUPE_HOME", str(demo_home))
 
@@ -154,13 +172,14 @@ def test_demo_memorizer_leaks_more_than_the_generalizing_model(demo_home, monkey
         )
 
     memorizer, generalizer = audit("shapes-cnn-memorizer"), audit("shapes-cnn")
-    assert memorizer.max_auc() > 0.75, memorizer.max_auc()
-    assert generalizer.max_auc() < 0.6, generalizer.max_auc()
-    assert memorizer.max_tpr_at(0.01) > generalizer.max_tpr_at(0.01) + 0.04, (
-        memorizer.max_tpr_at(0.01),
-        generalizer.max_tpr_at(0.01),
-    )
+    assert memorizer.max_auc() > 0.9, memorizer.max_auc()  # measured 0.982-0.983
+    assert generalizer.max_auc() < 0.6, generalizer.max_auc()  # measured 0.499-0.503
+    # TPR at 1% FPR: the memorizer's interval lies above the generalizer's and above the 10% at which
+    # the verdict says high risk on its own. Measured: memorizer 0.228-0.244 (interval from 0.18),
+    # generalizer 0.009-0.014 (interval up to 0.017); the old 500-member memorizer gave 0.042-0.10.
+    (mem_low, mem_high), (gen_low, gen_high) = tpr_interval(memorizer), tpr_interval(generalizer)
+    assert mem_low > max(gen_high, HIGH_RISK["tpr_at_1pct_fpr"]), ((mem_low, mem_high), (gen_low, gen_high))
     assert (memorizer.verdict().level, generalizer.verdict().level) == (RiskLevel.HIGH, RiskLevel.LOW)
     assert memorizer.summary()["verdict"]["level"] == "high"  # the JSON keeps the value
-    assert memorizer.loss_gap > 1.0
-    assert generalizer.loss_gap < 0.1
+    assert memorizer.loss_gap > 5.0, memorizer.loss_gap  # measured 10.7
+    assert generalizer.loss_gap < 0.1, generalizer.loss_gap  # measured 0.004-0.006
