@@ -80,6 +80,13 @@ class DemoConfig:
         )
 
 
+REPRODUCIBILITY_NOTE = (
+    "a demo model trained on this machine (oneDNN off, one thread, deterministic ops): every build here gives "
+    "the same weights, but another CPU may give other weights and so another revision hash, so a pinned rev= "
+    "link to a demo model may not open elsewhere (docs/reproducibility.md)"
+)
+
+
 def builder_code_hash() -> str:
     """Hash of the demo package's code (syntax trees) and the Keras and TensorFlow versions."""
     from importlib import metadata
@@ -131,7 +138,12 @@ def build_demo_models(
         report(f"registering {model_id}")
         records.append(
             registry.register(
-                RegisterModelSpec(path=model_folder / "model.keras", model_id=model_id, datasets=datasets)
+                RegisterModelSpec(
+                    path=model_folder / "model.keras",
+                    model_id=model_id,
+                    datasets=datasets,
+                    notes=(REPRODUCIBILITY_NOTE,),
+                )
             )
         )
     return records

@@ -17,7 +17,7 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,8 @@ class RegisterModelSpec:
     ``datasets`` maps a role to a ``.npz`` path; ``input_range`` overrides the value range
     Loupe infers from the model; ``trust_model_code`` allows Lambda layers and custom objects.
     ``input_name`` and ``input_size`` pick a frozen GraphDef's input placeholder and image size.
-    ``replaces`` guards an existing id: :data:`ANY_REVISION` (the CLI, run by the operator) replaces
+    ``notes`` are added to the model's summary notes (shown on the model pages), e.g. how a demo
+    model was built. ``replaces`` guards an existing id: :data:`ANY_REVISION` (the CLI, run by the operator) replaces
     whatever is there; None requires the id to be new; a revision hash requires that revision to
     still be the current one (the web UI's confirmed replacement), checked in the same transaction.
     """
@@ -76,6 +77,7 @@ class RegisterModelSpec:
     input_name: str | None = None
     input_size: int | None = None
     replaces: str | None = ANY_REVISION
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _SLUG.match(self.model_id):
@@ -143,6 +145,8 @@ class ModelRegistry:
             summary = ModelSummary.from_dict(
                 {**summary.to_dict(), "input_range": list(spec.input_range), "input_range_source": "set by the user"}
             )
+        if spec.notes:
+            summary = replace(summary, notes=(*summary.notes, *spec.notes))
         infos = [inspect_dataset(p, role, input_shape=summary.input_shape) for role, p in spec.datasets.items()]
         revision = sha256_path(path)
         stat = path.stat()
