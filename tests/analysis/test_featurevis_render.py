@@ -161,7 +161,7 @@ def test_unknown_objective_names_the_valid_ones():
         spec(objective="dream")
     assert str(error.value) == (
         "unknown objective 'dream'; valid objectives are 'channel', 'neuron', 'negative', 'negative_neuron', "
-        "'diversity', 'deepdream' or 'direction'"
+        "'diversity', 'deepdream', 'direction' or 'caricature'"
     )
 
 
@@ -210,9 +210,41 @@ def test_tabular_model_is_refused(loupe_home, tmp_path):
             {"objective": "diversity", "batch": 2},
             "batch 2 is smaller than diversity_images 4; one unit's images are optimised together",
         ),
+        (
+            {"units": (), "objective": "caricature"},
+            "objective 'caricature' needs example, the row of the linked data set to exaggerate",
+        ),
+        (
+            {"units": (), "objective": "caricature", "example": -1},
+            "example -1 must be an integer from 0 to 9223372036854775807",
+        ),
+        ({"example": 3}, "example 3 is only used by objective 'caricature', not 'channel'"),
     ],
 )
 def test_spec_validation_messages(overrides, message):
     with pytest.raises(AnalysisInputError) as error:
         spec(**overrides)
     assert str(error.value) == message
+
+
+def test_caricature_of_a_dataset_example(loupe_home, tmp_path):
+    """The example's row and the data set's hash are part of the key; the row must be in the data set."""
+    register_small_cnn(tmp_path, with_data=True)
+    (three,) = render_units(spec(units=(), objective="caricature", example=3))
+    (four,) = render_units(spec(units=(), objective="caricature", example=4))
+    assert three.unit is None and three.activation > 0 and three.image.shape == (32, 32, 3)
+    assert three.parameters["example"] == 3 and len(three.parameters["example_from"]) == 64
+    assert three.cache_key != four.cache_key and not np.array_equal(three.image, four.image)
+    assert three.url == "/microscope?model=small-cnn&layer=conv2&view=caricature&example=3"
+    with pytest.raises(
+        AnalysisInputError,
+        match=r"^example 40 is out of range; the linked data set 'small-cnn-data.npz' has examples 0-39$",
+    ):
+        render_units(spec(units=(), objective="caricature", example=40))
+
+
+def test_caricature_needs_a_linked_data_set(small_cnn):
+    with pytest.raises(
+        AnalysisInputError, match="starts from a dataset example, and model 'small-cnn' has no linked data set"
+    ):
+        render_units(spec(units=(), objective="caricature", example=0))
