@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis.model_card import CardFormat, ModelCardSpec, build_model_card, render_card
-from tests.analysis.model_card_support import (  # noqa: F401
+from tests.analysis.model_card.model_card_support import (  # noqa: F401
     HOSTILE,
     MODEL_ID,
     card_home,

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.model_card import CardFieldStore
 from analysis.models.registry import ModelRegistry
-from tests.analysis.model_card_support import (  # noqa: F401
+from tests.analysis.model_card.model_card_support import (  # noqa: F401
     MODEL_ID,
     card_home,
     card_template,

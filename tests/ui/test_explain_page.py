@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.analysis.explain_support import register_linear, register_linear_image
+from tests.analysis.explain.explain_support import register_linear, register_linear_image
 from tests.conftest import PROJECT_ROOT
 from tests.ui.app_support import sign_in_as_writer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.analysis.explain_support import register_linear
+from tests.analysis.explain.explain_support import register_linear
 from tests.conftest import PROJECT_ROOT
 from tests.ui.app_support import sign_in_as_writer
 

@@ -6,7 +6,7 @@ import pytest
 
 from analysis.records import RecordStore
 from analysis.server_files import NOT_ALLOWED
-from tests.analysis.test_fairness_metrics import make_table
+from tests.analysis.fairness.test_fairness_metrics import make_table
 from tests.ui.app_support import open_app_page
 
 PAGE = "ui/pages/fairness.py"

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.records import RecordStore
-from tests.analysis.test_fairness_metrics import make_table
+from tests.analysis.fairness.test_fairness_metrics import make_table
 from tests.ui.app_support import open_app_page
 
 PAGE = "ui/pages/fairness.py"

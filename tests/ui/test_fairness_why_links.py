@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.analysis.explain_support import register, tabular_arrays
-from tests.analysis.test_fairness_metrics import make_table
+from tests.analysis.explain.explain_support import register, tabular_arrays
+from tests.analysis.fairness.test_fairness_metrics import make_table
 from tests.ui.app_support import open_app_page
 
 PAGE = "ui/pages/fairness.py"

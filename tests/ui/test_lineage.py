@@ -11,14 +11,14 @@ from analysis.model_card.lineage import build_lineage
 from analysis.models.registry import ModelRegistry
 from analysis.privacy import MembershipAuditSpec, SlicingOptions, run_membership_audit, save_audit
 from analysis.records import RecordStore
-from tests.analysis.model_card_support import (  # noqa: F401
+from tests.analysis.model_card.model_card_support import (  # noqa: F401
     MODEL_ID,
     card_home,
     card_template,
     full_fields,
     save_records,
 )
-from tests.analysis.privacy_support import leaky_source
+from tests.analysis.privacy.privacy_support import leaky_source
 from tests.ui.app_support import open_app_page
 
 

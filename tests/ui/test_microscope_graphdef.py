@@ -10,7 +10,7 @@ from analysis.datasets import DatasetRole
 from analysis.microscope.dataset_examples import DatasetExamplesSpec, compute_dataset_examples
 from analysis.microscope.featurevis import RenderSpec, render_units
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
-from tests.analysis.graphdef_support import SIZE, write_tiny_graphdef
+from tests.analysis.models.graphdef_support import SIZE, write_tiny_graphdef
 from tests.ui.app_support import open_app_page
 
 

@@ -89,7 +89,7 @@ def test_unit_page_renders_on_demand_then_serves_from_cache(loupe_home, tiny_cnn
 
 
 def test_unit_page_says_when_a_dead_unit_was_restarted_from_a_dataset_example(loupe_home, tmp_path):
-    from tests.analysis.featurevis_support import RED_UNIT, register_red_detector
+    from tests.analysis.microscope.featurevis_support import RED_UNIT, register_red_detector
 
     register_red_detector(tmp_path, with_data=True)
     at = open_microscope(model="red", layer="conv", unit=str(RED_UNIT)).button(key="render-here").click().run()

@@ -99,7 +99,7 @@ def test_a_dense_unit_page_shows_rows_of_features_and_says_activation(tabular_wi
 
 
 def test_many_examples_at_the_minimum_are_counted_not_listed(loupe_home, tmp_path):
-    from tests.analysis.featurevis_support import RED_UNIT, register_red_detector
+    from tests.analysis.microscope.featurevis_support import RED_UNIT, register_red_detector
 
     register_red_detector(tmp_path, with_data=True)
     at = open_microscope(model="red", layer="conv", unit=str(RED_UNIT))

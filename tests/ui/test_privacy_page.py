@@ -10,7 +10,7 @@ from analysis.datasets import DatasetRole
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.privacy import MembershipAuditSpec, SlicingOptions, run_membership_audit, save_audit
 from analysis.records import RecordStore
-from tests.analysis.privacy_support import leaky_source
+from tests.analysis.privacy.privacy_support import leaky_source
 from tests.ui.app_support import open_app_page
 
 PAGE = "ui/pages/privacy.py"

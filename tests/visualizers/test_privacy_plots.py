@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analysis.privacy import MembershipAuditSpec, SliceKind, SlicingOptions, run_membership_audit
-from tests.analysis.privacy_support import leaky_source
+from tests.analysis.privacy.privacy_support import leaky_source
 from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from analysis.cli.main import main
-from tests.analysis.featurevis_support import register_small_cnn
+from tests.analysis.microscope.featurevis_support import register_small_cnn
 
 
 @pytest.fixture
