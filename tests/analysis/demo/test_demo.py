@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from analysis.demo.build import DEMO_IDS, DemoConfig, build_demo_models, weights_hash
+from analysis.demo.build import DEMO_IDS, REPRODUCIBILITY_NOTE, DemoConfig, build_demo_models, weights_hash
 from analysis.demo.credit import GROUPS, INJECTED, generate_credit
 from analysis.demo.shapes import CLASS_NAMES, generate_shapes
 from analysis.models.registry import ModelRegistry
@@ -52,6 +52,9 @@ def test_tiny_build_is_deterministic_and_registers_all(loupe_home, tmp_path, mon
     credit = ModelRegistry().get("credit-mlp")
     assert credit.current.summary.output_kind == "binary_probability"
     assert credit.datasets[0].metadata_columns == ("age_band", "group", "sex")
+    # The model pages say what a pinned link to a demo model can and cannot promise across machines.
+    assert REPRODUCIBILITY_NOTE in credit.current.summary.notes
+    assert REPRODUCIBILITY_NOTE in credit.to_dict()["notes"]
 
 
 def test_if_missing_skips_a_registered_build(loupe_home, tmp_path, monkeypatch):
