@@ -7,7 +7,6 @@ recorded until the script finishes, and any URL on another host fails the test b
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,10 +34,11 @@ SCRIPT_FINISHED = """() => {
 @pytest.fixture(scope="module")
 def rendered_unit(demo_home) -> None:
     """Unit 0 of conv4 rendered ahead, as the Microscope test does, so its page does not wait on it."""
-    from analysis.featurevis import RenderSpec, render_units
+    from analysis.microscope.featurevis import RenderSpec, render_units
 
-    os.environ["LOUPE_HOME"] = str(demo_home)
-    render_units(RenderSpec(model_id="shapes-cnn", layer="conv4", units=(0,)))
+    with pytest.MonkeyPatch.context() as patch:  # the home for this call only, not for later test modules
+        patch.setenv("LOUPE_HOME", str(demo_home))
+        render_units(RenderSpec(model_id="shapes-cnn", layer="conv4", units=(0,)))
 
 
 @pytest.mark.parametrize("path", PAGES)

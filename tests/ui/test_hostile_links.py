@@ -32,6 +32,7 @@ def shared_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def home(shared_home, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     root, _ = shared_home
     monkeypatch.setenv("LOUPE_HOME", str(root / "home"))
+    monkeypatch.setenv("LOUPE_DATA_ROOTS", str(root))  # the operator allows the fixture folder
     monkeypatch.delenv("LOUPE_CACHE_DIR", raising=False)
     return shared_home
 
@@ -40,7 +41,8 @@ def open_page(page: str, params: dict[str, str | list[str]]) -> AppTest:
     return open_app_page(f"ui/pages/{page}.py", params)
 
 
-# (page, query parameters with {R} for the fixture folder and {FR} for the fairness record id, exact error)
+# (page, query parameters with {R} for the fixture folder and {FR} for the fairness record id, exact error;
+# messages name files, never the server's folders: {R}/ is left out of them)
 CASES = [
     ("home", {"model": "nope", "x": "<script>alert(1)</script>"}, None),
     ("models", {"model": ""}, f"unknown model ''; registered models are {MODELS}"),
@@ -146,7 +148,12 @@ CASES = [
         "predictions file '{R}/text.parquet' could not be read as Parquet: Could not open Parquet input source "
         "'<Buffer>': Parquet file size is 6 bytes, smaller than the minimum file footer (8 bytes)",
     ),
-    ("fairness", {"predictions": "/etc/passwd"}, "predictions file '/etc/passwd' must be .csv or .parquet (got '')"),
+    (
+        "fairness",
+        {"predictions": "/etc/passwd"},
+        "'passwd' is not a file Loupe may read: give a path to a regular file (or a SavedModel folder) inside "
+        "the folders this server's operator allows (LOUPE_DATA_ROOTS), or upload the file",
+    ),
     (
         "explain",
         {"model": "bare"},
@@ -199,6 +206,9 @@ def test_hostile_link_shows_one_readable_error(home, page, params, message):
     def fill(text: str) -> str:
         return text.replace("{R}", str(root)).replace("{FR}", record_id)
 
+    def shown(text: str) -> str:
+        return text.replace("{R}/", "").replace("{FR}", record_id)
+
     at = open_page(
         page, {k: [fill(v) for v in value] if isinstance(value, list) else fill(value) for k, value in params.items()}
     )
@@ -208,7 +218,7 @@ def test_hostile_link_shows_one_readable_error(home, page, params, message):
         assert errors == []
     else:
         assert len(errors) == 1, errors
-        assert errors[0].startswith(fill(message)), errors[0]
+        assert errors[0].startswith(shown(message)), errors[0]
 
 
 @pytest.mark.parametrize(
@@ -230,7 +240,8 @@ def test_privacy_form_with_bad_data_shows_one_error(home, model, members, messag
     at.text_input[1].input(members.replace("{R}", str(root)))
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert [e.value[: len(message.replace("{R}", str(root)))] for e in at.error] == [message.replace("{R}", str(root))]
+    shown = message.replace("{R}/", "")  # messages name the file, never the server's folder
+    assert [e.value[: len(shown)] for e in at.error] == [shown]
 
 
 def test_models_page_refuses_a_corrupt_data_file(home):
@@ -243,7 +254,7 @@ def test_models_page_refuses_a_corrupt_data_file(home):
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [
-        f"data file {str(root / 'random.npz')!r} is not a valid .npz file (it starts with bytes "
+        "data file 'random.npz' is not a valid .npz file (it starts with bytes "
         "b'\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07', not a zip archive); write it with numpy.savez(path, x=..., y=...)"
     ]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "lucid_featurevis.md"
+REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "lucid_featurevis.md"
 
 
 def reference_text() -> str:

@@ -20,7 +20,7 @@ from analysis.microscope.dataset_examples import (
 )
 from tests.analysis.microscope.featurevis_support import build_small_cnn, register_small_cnn
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from analysis.microscope.featurevis import ObjectiveKind, RenderSpec, load_cache
 from cache import PNG, ResultStore
 from tests.analysis.microscope.featurevis_support import register_small_cnn
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STEPS = 24
 
 

@@ -19,7 +19,7 @@ from analysis.model_card.fields import parse_fields
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.records import RecordStore
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_SCHEMA = REPO_ROOT.parent / "shared" / "reference" / "model_card.schema.v0.0.2.json"
 MODEL_ID = "tiny-mlp"
 HOSTILE = "<script>alert(1)</script> **bold** _it_ [link](javascript:alert(2)) `code` | pipe # hash & amp"
