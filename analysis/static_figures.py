@@ -24,6 +24,8 @@ PNG_DPI = 100
 def svg_markup(figure: Any, *, title: str) -> str:
     """The figure as an inline ``<svg role="img">`` element with an accessible ``<title>`` (no XML prolog).
 
+    The element scales down to its container (``max-width: 100%``), so a card reads on a phone.
+
     Text stays text (``svg.fonttype = none``: small, selectable, and drawn in the page's font).
     """
     from matplotlib import rc_context
@@ -36,7 +38,9 @@ def svg_markup(figure: Any, *, title: str) -> str:
     text = buffer.getvalue()
     svg = text[text.index("<svg") :].strip()
     opening_end = svg.index(">") + 1
-    return f'{svg[: opening_end - 1]} role="img">\n<title>{escape(title)}</title>{svg[opening_end:]}'
+    # Scales down on a narrow screen (its width and height attributes are the largest size).
+    opening = f'{svg[: opening_end - 1]} role="img" style="max-width: 100%; height: auto">'
+    return f"{opening}\n<title>{escape(title)}</title>{svg[opening_end:]}"
 
 
 def png_base64(figure: Any) -> str:

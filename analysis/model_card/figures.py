@@ -28,7 +28,7 @@ def bar_figure(data: ChartData) -> Any:
     height = 0.9 + 0.26 * len(rows)
     figure = Figure(figsize=(7.5, height))
     figure.subplots_adjust(
-        left=0.05 + 0.0085 * max(map(len, labels), default=8), right=0.97, top=1 - 0.45 / height, bottom=0.4 / height
+        left=0.05 + 0.0085 * max(map(len, labels), default=8), right=0.97, top=1 - 0.62 / height, bottom=0.4 / height
     )
     axes = figure.add_subplot()
     positions = list(range(len(rows)))
@@ -52,14 +52,19 @@ def bar_figure(data: ChartData) -> Any:
     for y, (_, metric) in zip(positions, rows, strict=True):
         end = max(metric.value or 0.0, metric.upper if metric.upper is not None else 0.0)
         text = display_number(metric.value) if metric.value is not None else "—"
-        axes.text(min(end + 0.015, 0.93), y, text, va="center", fontsize=7.5, color="#1d2430")
+        axes.text(end + 0.012, y, text, va="center", fontsize=7.5, color="#1d2430")  # right of the bar and whisker
     if data.reference is not None:
-        axes.axvline(data.reference[0], color="#c2255c", linestyle="--", linewidth=1, label=data.reference[1])
-        axes.legend(loc="lower right", fontsize=8, frameon=False)
+        value, label = data.reference
+        axes.axvline(value, color="#c2255c", linestyle="--", linewidth=1)
+        axes.annotate(  # the line's name above the plot, where no bar or value can cover it
+            label, xy=(value, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 1), textcoords="offset points",
+            fontsize=7.5, color="#c2255c", va="bottom",
+        )  # fmt: skip
     axes.set_yticks(positions, labels, fontsize=8)
     axes.invert_yaxis()
-    axes.set_xlim(0.0, 1.0)
-    axes.set_title(data.title, fontsize=10, loc="left")
+    axes.set_xlim(0.0, 1.12)  # room right of 1.0 for the value labels
+    axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    axes.set_title(data.title, fontsize=10, loc="left", pad=14)  # above the reference line's name
     axes.tick_params(axis="x", labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return figure
