@@ -1,4 +1,5 @@
-"""Static figures for self-contained documents: the HTML model card, the privacy HTML report, the JSON card.
+"""Static figures for self-contained documents and cached images: the HTML model card, the privacy HTML
+report, the JSON card, and the Microscope's precomputed unit-page histograms.
 
 Loupe draws charts two ways, each for what it does best (docs/architecture.md, "Charts"):
 plotly in ``visualizers/`` for the interactive app, and matplotlib here for documents that must
@@ -43,11 +44,16 @@ def svg_markup(figure: Any, *, title: str) -> str:
     return f"{opening}\n<title>{escape(title)}</title>{svg[opening_end:]}"
 
 
-def png_base64(figure: Any) -> str:
-    """The figure as base64 PNG text (what the Model Card Toolkit schema's graphics hold)."""
+def png_bytes(figure: Any, *, dpi: int = PNG_DPI) -> bytes:
+    """The figure as PNG bytes (no software name or date written)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def png_base64(figure: Any) -> str:
+    """The figure as base64 PNG text (what the Model Card Toolkit schema's graphics hold)."""
+    return base64.b64encode(png_bytes(figure)).decode("ascii")

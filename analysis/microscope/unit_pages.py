@@ -14,7 +14,6 @@ the examples result's own key pins the data set, the layer, ``k`` and ``bins``.
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from analysis.microscope.dataset_examples import (
     dataset_examples_key,
 )
 from analysis.models.registry import ModelRegistry
+from analysis.static_figures import png_bytes
 from cache import JSON, PNG, ResultStore, make_key
 
 CODE_VERSION = "unit-page-1"
@@ -114,11 +114,9 @@ def _open(store: ResultStore | None) -> ResultStore:
 
 def _histogram_png(counts: list[int], edges: list[float], unit: int) -> bytes:
     """The unit's channel-mean histogram, 480x200 px (matplotlib, imported only here)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4.8, 2.0), dpi=100)
-    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     edges_array = np.asarray(edges, dtype=float)
     axes.bar(edges_array[:-1], counts, width=np.diff(edges_array), align="edge", color="#4c78a8")
@@ -127,9 +125,7 @@ def _histogram_png(counts: list[int], edges: list[float], unit: int) -> bytes:
     axes.set_title(f"Unit {unit} over the data set", fontsize=9)
     axes.tick_params(labelsize=7)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return png_bytes(figure, dpi=100)
 
 
 def _b64(data: bytes | None) -> str | None:
