@@ -1,4 +1,4 @@
-"""The Microscope's three views: a model's layers, a layer's unit grid, one unit's page."""
+"""The Microscope's unit page (the model and layer pages are ui/microscope_grid.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,16 @@ from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis import (
     RenderSpec,
     UnitRendering,
-    cached_targets,
     load_cached_rendering,
 )
 from analysis.microscope.techniques import BY_VIEW, techniques_for
 from analysis.microscope.unit_links import UnitLink
 from ui.access import can_write
 from ui.admission import admitted
-from ui.layer_jobs import layer_job, start_layer_job
 from ui.shared import user_errors
 from visualizers.microscope import side_by_side
 
 PAGE = "ui/pages/microscope.py"
-GRID_COLUMNS = 8
 
 
 def has_image_input(link: UnitLink) -> bool:
@@ -70,77 +67,6 @@ def show_copy_link(link: UnitLink) -> None:
     with st.container(key="copy-link"):
         st.caption(f"Copy link (pinned to revision {link.revision.short}, so it always shows this view):")
         st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
-
-
-def show_model(link: UnitLink) -> None:
-    summary = link.revision.summary
-    st.title(f"{link.model.model_id}")
-    st.caption(f"revision {link.revision.short} · {summary.format.value} · input {list(summary.input_shape)}")
-    if not summary.layers:
-        st.info("This model exposes no layers with units (a SavedModel shows only its signature).")
-    for layer in summary.layers:
-        st.page_link(
-            PAGE,
-            label=f"{layer.name} — {layer.kind}, {layer.units} units, output {list(layer.output_shape)}",
-            query_params=link.query(layer=layer.name),
-        )
-
-
-def show_layer(link: UnitLink) -> None:
-    layer = link.layer
-    st.title(f"{link.model.model_id} / {layer.name}")
-    st.page_link(PAGE, label=f"All layers of {link.model.model_id}", query_params={"model": link.model.model_id})
-    st.caption(f"{layer.kind}, output {list(layer.output_shape)}, {layer.units} units · revision {link.revision.short}")
-    if not has_image_input(link):
-        _unit_buttons(link)
-        return
-    spec = RenderSpec(
-        model_id=link.model.model_id, layer=layer.name, units=tuple(range(layer.units)), revision=link.revision.revision
-    )
-    with user_errors():
-        done = cached_targets(spec)
-    missing = layer.units - len(done)
-    job = layer_job(spec)
-    if missing and (job is None or job.done):
-        st.info(f"{len(done)} of {layer.units} units are rendered; the others show a placeholder.")
-        if can_write() and st.button(f"Render the {missing} missing units in the background", type="primary"):
-            with user_errors():
-                start_layer_job(spec)
-            st.rerun()
-    if job is not None:
-        _job_progress(spec)
-    columns = st.columns(GRID_COLUMNS)
-    for unit in range(layer.units):
-        with columns[unit % GRID_COLUMNS]:
-            rendering = load_cached_rendering(spec, unit) if unit in done else None
-            if rendering is not None:
-                st.image(rendering.image, width="stretch")
-            else:
-                st.markdown(":grey[not rendered]")
-            st.page_link(PAGE, label=f"unit {unit}", query_params=link.query(unit=unit))
-
-
-@st.fragment(run_every=2.0)
-def _job_progress(spec: RenderSpec) -> None:
-    job = layer_job(spec)
-    if job is None:
-        return
-    if job.error:
-        st.error(job.error)
-    elif job.done:
-        st.success("Layer rendered.")
-        if st.button("Show the rendered layer"):
-            st.rerun()
-    else:
-        st.progress(min(job.fraction, 1.0), text=job.message)
-
-
-def _unit_buttons(link: UnitLink) -> None:
-    st.info("Feature visualization needs an image model; units of this model show dataset statistics.")
-    columns = st.columns(GRID_COLUMNS)
-    for unit in range(link.layer.units):
-        with columns[unit % GRID_COLUMNS]:
-            st.page_link(PAGE, label=f"unit {unit}", query_params=link.query(unit=unit))
 
 
 def show_unit_header(link: UnitLink) -> None:
