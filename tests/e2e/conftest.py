@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,30 +40,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_home: Path) -> Iterator[str]:
-    """Base URL of ``streamlit run app.py`` serving the demo home."""
+@contextmanager
+def serve_app(env: dict[str, str]) -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port with ``env``; yields its base URL, stops it after."""
     port = _free_port()
-    env = {**os.environ, "LOUPE_HOME": str(demo_home), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -79,6 +63,13 @@ def app_server(demo_home: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(20)
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_home: Path) -> Iterator[str]:
+    """Base URL of ``streamlit run app.py`` serving the demo home."""
+    with serve_app({**os.environ, "LOUPE_HOME": str(demo_home), "TF_CPP_MIN_LOG_LEVEL": "2"}) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,18 +7,14 @@ when that is set (to look at them).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
-from tests.conftest import PROJECT_ROOT, build_tiny_cnn
-from tests.e2e.conftest import _free_port
+from tests.conftest import build_tiny_cnn
+from tests.e2e.conftest import serve_app
 
 pytestmark = [pytest.mark.e2e]
 
@@ -36,28 +32,10 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     model = home / "tiny.keras"
     build_tiny_cnn().save(model)
     ModelRegistry(home).register(RegisterModelSpec(path=model, model_id="tiny"))
-    port = _free_port()
     env = {**os.environ, "LOUPE_HOME": str(home), "LOUPE_WRITER_TOKEN": TOKEN, "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("LOUPE_DATA_ROOTS", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("streamlit did not start") from None
-                time.sleep(0.5)
+    with serve_app(env) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 def _settle(page) -> None:
