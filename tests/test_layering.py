@@ -40,6 +40,7 @@ TIERS = {
     "analysis.explain": 3,
     "analysis.model_card": 3,
     "analysis.demo": 3,
+    "analysis.whatif": 3,
     "analysis.cli": 4,
     "analysis.__main__": 5,
 }
