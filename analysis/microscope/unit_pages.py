@@ -31,7 +31,7 @@ from analysis.models.registry import ModelRegistry
 from analysis.static_figures import png_bytes
 from cache import JSON, PNG, ResultStore, make_key
 
-CODE_VERSION = "unit-page-1"
+CODE_VERSION = "unit-page-2"  # 2: overlays clip negative activations (no uint8 wrap-around)
 PAGE_ANALYSIS = "unit-page"
 TILES_ANALYSIS = "unit-tiles"
 SHOWN = 5  # thumbnails per row on the unit page
@@ -66,20 +66,33 @@ class UnitPage:
 
 
 def to_display_image(x: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """A model input ``[h, w, 3]`` (or ``[h, w, 1]``) in ``value_range`` as uint8 RGB ``[h, w, 3]``."""
-    low, high = value_range
-    scaled = (np.asarray(x, dtype=np.float32) - low) / (high - low)
-    image = (np.clip(scaled, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return np.repeat(image, 3, axis=-1) if image.ndim == 3 and image.shape[-1] == 1 else image
+    """A model input ``[h, w, 3]`` (or grey ``[h, w, 1]`` / ``[h, w]``) in ``value_range`` as uint8 RGB ``[h, w, 3]``.
+
+    Scaled in float32 and clipped before the cast, so inputs in [-1, 1] or [0, 255] never wrap around.
+    """
+    low, high = (float(v) for v in value_range)
+    scaled = (np.asarray(x, dtype=np.float32) - low) / ((high - low) or 1.0)
+    image = (np.clip(np.nan_to_num(scaled), 0.0, 1.0) * 255).round().astype(np.uint8)
+    if image.ndim == 2:
+        image = image[..., None]
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
 def overlay_heatmap(image: np.ndarray, activation_map: np.ndarray, *, alpha: float = 0.5) -> np.ndarray:
-    """``image`` uint8 ``[H, W, 3]`` with ``activation_map`` ``[h, w]`` upsampled (nearest) and tinted red.
+    """``image`` uint8 ``[H, W, 3]`` (or grey ``[H, W]`` / ``[H, W, 1]``) with ``activation_map`` ``[h, w]``
+    upsampled (nearest) and tinted red: uint8 ``[H, W, 3]``.
 
     The map is scaled to [0, 1] by its own maximum, so the overlay shows *where* the unit
-    fired in this example, not how strongly compared with others.
+    fired in this example, not how strongly compared with others. Negative activations (a unit
+    after BatchNormalization or tanh, common when inputs are in [-1, 1]) are "not firing": weight
+    0, never a negative weight, which would push pixels past 255 and wrap around in uint8.
     """
-    heat = np.asarray(activation_map, dtype=np.float32)
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[-1] == 1:
+        image = np.repeat(image, 3, axis=-1)
+    heat = np.nan_to_num(np.asarray(activation_map, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     height, width = image.shape[:2]
     if heat.size == 0:
         return image
@@ -87,11 +100,12 @@ def overlay_heatmap(image: np.ndarray, activation_map: np.ndarray, *, alpha: flo
     cols = (np.arange(width) * heat.shape[1] // width).clip(0, heat.shape[1] - 1)
     heat = heat[rows][:, cols]
     peak = heat.max()
-    heat = heat / peak if peak > 0 else np.zeros_like(heat)
-    tint = np.zeros_like(image, dtype=np.float32)
+    heat = np.clip(heat / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(heat)
+    tint = np.zeros(image.shape, dtype=np.float32)
     tint[..., 0] = 255
     weight = (alpha * heat)[..., None]
-    return ((1 - weight) * image.astype(np.float32) + weight * tint).round().astype(np.uint8)
+    blended = (1 - weight) * image.astype(np.float32) + weight * tint
+    return np.clip(blended.round(), 0, 255).astype(np.uint8)
 
 
 def _page_key(examples_key: str, revision: str, unit: int) -> str:
