@@ -9,9 +9,12 @@ The queue is a SQLite table in the Loupe home (``precompute.sqlite3``), so it su
 A worker *claims* jobs in one ``BEGIN IMMEDIATE`` transaction and holds them under a **lease**
 that it renews while it works; a killed worker's lease expires and its jobs are claimed again.
 Results live in the result store, which writes atomically, so a killed worker leaves nothing
-partial. Order: a visitor's unit first (priority 100), then examples passes (10), then the
-background renders (0); ties go first-queued-first. A claim batches render jobs of one layer
-and one priority, so a visitor's unit is rendered alone, not with 31 others.
+partial. Order: a visitor's unit first (priority 100); then, for layers that make new features
+(convolutions, dense, merges), the examples passes (10) and the renders (2); then, for
+pass-through layers (pooling, normalization, activation, reshaping, dropout), whose units mostly
+look like the layer before, the examples passes (1) and the renders (0). Ties go
+first-queued-first, i.e. in the model's layer order. A claim batches render jobs of one layer and
+one priority, so a visitor's unit is rendered alone, not with 31 others.
 
 A model re-registered with new weights gets a new revision: its old revision's queued jobs are
 dropped when the new ones are queued, and a worker skips (drops) any job whose revision is no
@@ -38,7 +41,42 @@ from analysis.sqlite_store import connect_database
 
 PRIORITY_VISITOR = 100
 PRIORITY_EXAMPLES = 10
-PRIORITY_BACKGROUND = 0
+PRIORITY_BACKGROUND = 2  # renders of layers that make new features
+PRIORITY_PASS_THROUGH_EXAMPLES = 1  # pooling, normalization, activation, reshaping, dropout
+PRIORITY_PASS_THROUGH = 0
+# Layer kinds (Keras class names) whose units mostly repeat their input's: rendered last.
+PASS_THROUGH_KINDS = frozenset(
+    {
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "ELU",
+        "PReLU",
+        "Softmax",
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "UnitNormalization",
+        "Dropout",
+        "SpatialDropout2D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "Flatten",
+        "Reshape",
+        "Rescaling",
+        "Normalization",
+        "ZeroPadding2D",
+        "Cropping2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "GlobalAveragePooling2D",
+        "GlobalMaxPooling2D",
+        "MaxPooling1D",
+        "AveragePooling1D",
+        "GlobalAveragePooling1D",
+        "GlobalMaxPooling1D",
+    }
+)
 DEFAULT_LEASE_SECONDS = 600.0
 MAX_ATTEMPTS = 3  # a job whose worker died this many times is marked failed, not retried forever
 NO_UNIT = -1  # the ``unit`` of a layer-level (examples) job
@@ -89,6 +127,7 @@ class LayerWork:
     units: int
     render: bool  # feature visualization applies (an image model)
     examples: bool  # a data set is linked
+    pass_through: bool = False  # rendered after the layers that make new features
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,9 +207,11 @@ class PrecomputeQueue:
         rows = []
         for work in layers:
             if work.examples:
-                rows.append((work.layer, JobKind.EXAMPLES.value, NO_UNIT, PRIORITY_EXAMPLES))
+                examples_priority = PRIORITY_PASS_THROUGH_EXAMPLES if work.pass_through else PRIORITY_EXAMPLES
+                rows.append((work.layer, JobKind.EXAMPLES.value, NO_UNIT, examples_priority))
             if work.render:
-                rows.extend((work.layer, JobKind.RENDER.value, unit, PRIORITY_BACKGROUND) for unit in range(work.units))
+                priority = PRIORITY_PASS_THROUGH if work.pass_through else PRIORITY_BACKGROUND
+                rows.extend((work.layer, JobKind.RENDER.value, unit, priority) for unit in range(work.units))
         with self._transaction() as connection:
             self._drop_other_revisions(connection, model_id, revision)
             before = connection.total_changes
@@ -345,7 +386,13 @@ def layer_work(summary: ModelSummary, *, has_data: bool) -> list[LayerWork]:
     """The work a model summary calls for: every layer with units; renders only for image inputs."""
     image_input = len(summary.input_shape) == 3
     return [
-        LayerWork(layer=layer.name, units=layer.units, render=image_input, examples=has_data)
+        LayerWork(
+            layer=layer.name,
+            units=layer.units,
+            render=image_input,
+            examples=has_data,
+            pass_through=layer.kind in PASS_THROUGH_KINDS,
+        )
         for layer in summary.layers
         if layer.units > 0
     ]

@@ -135,3 +135,43 @@ def test_a_killed_render_leaves_no_partial_entry(loupe_home: Path, monkeypatch: 
     assert load_cached_rendering(spec) is None
     clock.now += 31
     assert queue.claim("next").units == (0,)
+
+
+def test_layers_that_make_features_render_before_pass_through_layers(queue: PrecomputeQueue) -> None:
+    summary_layers = [
+        LayerWork(layer="conv1", units=1, render=True, examples=True),
+        LayerWork(layer="pool1", units=1, render=True, examples=True, pass_through=True),
+        LayerWork(layer="conv2", units=1, render=True, examples=True),
+    ]
+    queue.enqueue_model("m", "rev1", summary_layers)
+    order = []
+    while (claim := queue.claim("w")) is not None:
+        order.append(f"{claim.kind}:{claim.layer}")
+        queue.complete(claim, seconds=1.0)
+    assert order == [
+        "examples:conv1",
+        "examples:conv2",
+        "render:conv1",
+        "render:conv2",
+        "examples:pool1",
+        "render:pool1",
+    ]
+
+
+def test_layer_work_marks_pooling_and_normalization_as_pass_through() -> None:
+    from analysis.microscope.precompute_queue import layer_work
+    from analysis.models.summary import LayerInfo
+
+    layers = (
+        LayerInfo(name="c", kind="Conv2D", output_shape=(8, 8, 4), units=4),
+        LayerInfo(name="bn", kind="BatchNormalization", output_shape=(8, 8, 4), units=4),
+        LayerInfo(name="p", kind="MaxPooling2D", output_shape=(4, 4, 4), units=4),
+        LayerInfo(name="cat", kind="Concatenate", output_shape=(4, 4, 8), units=8),
+    )
+
+    class Summary:  # only what layer_work reads
+        input_shape = (8, 8, 1)
+
+    Summary.layers = layers
+    work = {w.layer: w.pass_through for w in layer_work(Summary(), has_data=False)}
+    assert work == {"c": False, "bn": True, "p": True, "cat": False}
