@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -54,10 +55,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A value that starts with a minus sign and a digit or point: -1,1  -0.5  -3-7  (never an option name).
+MINUS_VALUE = re.compile(r"^-\.?\d")
+
+
+def _single_value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string, in ``parser`` and all its subcommands, that takes exactly one value."""
+    options: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                options |= _single_value_options(child)
+        elif action.option_strings and action.nargs is None:
+            options.update(s for s in action.option_strings if s.startswith("--"))
+    return options
+
+
+def join_minus_values(argv: Sequence[str], options: set[str]) -> list[str]:
+    """``--input-range -1,1`` as ``--input-range=-1,1``: argparse takes a value starting with ``-`` for an option.
+
+    Only for options that take one value, and only when the next word looks like a number or a range
+    (``-1,1``, ``-0.5``); every range and list option accepts the plain form this way, in one place.
+    """
+    joined: list[str] = []
+    words = list(argv)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            joined.extend(words[index:])
+            break
+        if word in options and index + 1 < len(words) and MINUS_VALUE.match(words[index + 1]):
+            joined.append(f"{word}={words[index + 1]}")
+            index += 2
+            continue
+        joined.append(word)
+        index += 1
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(join_minus_values(words, _single_value_options(parser)))
     try:
         return int(args.handler(args) or 0)
     except AnalysisInputError as error:
