@@ -55,6 +55,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-slice", type=int, default=30, help="slices with fewer rows are reported as too small")
     parser.add_argument("--missing", choices=("refuse", "group"), default="refuse", help="missing sensitive values")
     parser.add_argument("--fail-on-gap", metavar="METRIC:X", help="exit 3 if a gap in METRIC exceeds X")
+    parser.add_argument(
+        "--mitigate",
+        metavar="STRATEGY",
+        help="per-group thresholds from fairlearn's ThresholdOptimizer: single_threshold, demographic_parity, "
+        "equal_opportunity or equalized_odds (JSON: docs/fairness.md); no record is stored",
+    )
+    parser.add_argument(
+        "--mitigate-by", metavar="COLUMN", help="with --mitigate: the column whose groups get thresholds"
+    )
     add_json_option(parser)
     parser.set_defaults(handler=run_fairness)
 
@@ -114,6 +123,8 @@ def run_fairness(args: argparse.Namespace) -> int:
         from analysis.models.registry import ModelRegistry
 
         ModelRegistry().get(spec.model_id)  # an unknown model fails here, before any progress line
+    if args.mitigate:
+        return run_mitigation(args, spec)
     progress(f"fairness: {args.bootstrap} bootstrap resamples over {len(spec.groupings)} groupings ...")
     from analysis.fairness import compute_fairness_slices, save_fairness_record  # loads fairlearn: only when run
 
@@ -125,6 +136,33 @@ def run_fairness(args: argparse.Namespace) -> int:
     human = describe(result) + "".join(f"\nGAP: {line}" for line in failures)
     emit(result.to_dict(), args.json, human)
     return 3 if failures else 0
+
+
+def run_mitigation(args: argparse.Namespace, spec: FairnessSpec) -> int:
+    """``--mitigate STRATEGY``: metrics per slice under one threshold (the first of --thresholds) and the strategy."""
+    from analysis.fairness.mitigation import MitigationSpec, compute_mitigation  # loads fairlearn: only when run
+
+    mitigation = MitigationSpec(
+        fairness=spec, strategy=args.mitigate, by=args.mitigate_by, threshold=spec.thresholds[0], random_state=args.seed
+    )
+    progress(f"fairness: {mitigation.strategy.value} thresholds per {mitigation.by} ...")
+    result = compute_mitigation(mitigation)
+    cost = result.accuracy_cost
+    human = "\n".join(
+        [
+            f"strategy {result.strategy.value} per {result.by} (random_state {result.random_state})",
+            *(
+                f"  {t.group}: p={t.p0:.3f} score {t.operator0} {t.threshold0:.4f}, "
+                f"p={t.p1:.3f} score {t.operator1} {t.threshold1:.4f}"
+                for t in result.thresholds
+            ),
+            f"overall accuracy {result.overall_accuracy('single'):.4f} at threshold {result.threshold} -> "
+            f"{result.overall_accuracy('mitigated'):.4f} ({'n/a' if cost is None else f'{cost:+.4f}'})",
+            describe(result.mitigated).rsplit("\nrecord ", 1)[0],
+        ]
+    )
+    emit(result.to_dict(), args.json, human)
+    return 0
 
 
 def gate_failures(result: FairnessResult, name: str, limit: float) -> list[str]:
