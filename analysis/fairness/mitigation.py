@@ -101,9 +101,8 @@ class MitigationSpec:
         try:
             set_(self, "strategy", Strategy(self.strategy))
         except ValueError as error:
-            raise AnalysisInputError(
-                f"threshold strategy {self.strategy!r} is not valid; choose {describe_choices(s.value for s in Strategy)}"
-            ) from error
+            choices = describe_choices(s.value for s in Strategy)
+            raise AnalysisInputError(f"threshold strategy {self.strategy!r} is not valid; choose {choices}") from error
         if not self.fairness.uses_scores:
             raise AnalysisInputError(
                 "threshold strategies need scores; the predictions table gives predicted labels (--pred): "
