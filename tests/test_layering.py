@@ -30,6 +30,7 @@ TIERS = {
     "analysis.sqlite_store": 0,
     "analysis.progress": 0,
     "analysis.static_figures": 0,
+    "analysis.data_forms": 1,
     "analysis.datasets": 1,
     "analysis.records": 1,
     "analysis.server_files": 1,
