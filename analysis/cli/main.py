@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "analysis.cli.explain",
     "analysis.cli.worker",
     "analysis.cli.serve",
+    "analysis.cli.export_site",
 )
 
 EXIT_BAD_INPUT = 2

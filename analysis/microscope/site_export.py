@@ -1,0 +1,503 @@
+"""Publish a Microscope as a static site: ``export_site(SiteExportSpec) -> SiteExportResult``.
+
+The site is plain HTML, one stylesheet and PNGs, with relative links, so any static host serves it
+(``python -m http.server`` for a look on your machine)::
+
+    index.html                                   every model in the site
+    site.css                                     the one stylesheet (screen and print)
+    sitemap.xml                                  only with a base URL (a sitemap needs absolute URLs)
+    manifest.json                                every other file with its SHA-256 and size
+    models/<id>/<rev12>/index.html               a revision's layers
+    models/<id>/<rev12>/<layer>/index.html       the layer's grid of units
+    models/<id>/<rev12>/<layer>/<unit>.html      a unit (and <unit>.json, its data)
+    models/<id>/<rev12>/<layer>/img/<hash>.png   images, named by content
+    models/<id>/latest/...                       redirect pages to the current revision's pages
+
+Paths carry the revision, so a cited page never changes under its reader. ``latest`` is a tree of
+small redirect pages (``<meta http-equiv=refresh>`` plus a link), not a symlink (many static hosts
+drop or refuse symlinks) and not a copy (which would double the site); it follows the model's
+current revision whenever that revision is exported.
+
+Two steps: :func:`plan_site` reads the registry and the result store and returns every file's
+content (nothing written); :func:`write_site` writes what differs from the site on disk, each file
+through a temporary file and a rename, removes what this export used to own and no longer does,
+and rewrites ``manifest.json`` last. Re-exporting with nothing changed writes nothing. An export
+owns the folders of the layers it exports, its revision's index, the model's ``latest`` tree
+(when it exports the current revision) and the root files; other models and layers already in
+the site stay as they are, and the indexes list them (from the manifest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from analysis.datasets import DatasetRole
+from analysis.errors import AnalysisInputError
+from analysis.microscope.featurevis.spec import DEFAULT_STEPS, MAX_STEPS
+from analysis.microscope.site_layers import (
+    LayerContent,
+    RevisionSite,
+    collect_layer,
+    layer_files,
+    path_segment,
+    tile_images,
+)
+from analysis.microscope.site_pages import CSS, CSS_PATH, Crumb, esc, page, redirect_page, relative, sitemap
+from analysis.models.registry import ModelRegistry
+from analysis.models.revisions import RevisionRecord
+from analysis.models.summary import LayerInfo
+from cache import ResultStore
+
+FORMAT = "loupe-static-site"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ROOT_FILES = ("index.html", CSS_PATH, "sitemap.xml")
+LISTED = 100  # paths listed in the JSON summary (the counts are always complete)
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def _url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().rstrip("/")
+    if not _URL.fullmatch(text):
+        raise AnalysisInputError(f"{name} {value!r} must be an http:// or https:// URL, e.g. https://example.org/loupe")
+    return text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteExportSpec:
+    """What to export: one model's ``layers`` (None: all with units) at ``revision`` (None: current) into ``out``.
+
+    ``base_url``: where the site will be served (absolute canonical links and ``sitemap.xml``).
+    ``app_url``: the Loupe app's address; pages then link to it for interactive work.
+    ``steps``: the renderings to show (those made with this many steps and otherwise the pages' defaults).
+    ``force``: write into a folder that holds something other than a Loupe site.
+    ``require_complete``: refuse when a unit is not rendered or has no dataset examples yet
+    (default: export what exists, with placeholders, and list the missing units).
+    """
+
+    model_id: str
+    out: Path
+    layers: tuple[str, ...] | None = None
+    revision: str | None = None
+    base_url: str | None = None
+    app_url: str | None = None
+    steps: int = DEFAULT_STEPS
+    force: bool = False
+    require_complete: bool = False
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if not isinstance(self.model_id, str) or not self.model_id.strip():
+            raise AnalysisInputError(f"model id {self.model_id!r} must be a non-empty string")
+        set_(self, "out", Path(self.out).expanduser())
+        if self.layers is not None:
+            layers = tuple(str(name).strip() for name in self.layers)
+            if not layers or not all(layers):
+                raise AnalysisInputError(f"layers {list(self.layers)!r} must name at least one layer, without blanks")
+            duplicates = sorted({name for name in layers if layers.count(name) > 1})
+            if duplicates:
+                raise AnalysisInputError(f"layer {duplicates[0]!r} is listed more than once")
+            set_(self, "layers", layers)
+        set_(self, "base_url", _url("base URL", self.base_url))
+        set_(self, "app_url", _url("app URL", self.app_url))
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
+            raise AnalysisInputError(f"steps {self.steps!r} must be an integer from 1 to {MAX_STEPS}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SitePlan:
+    """Every file an export owns, with its content; nothing written yet (see :func:`write_site`)."""
+
+    spec: SiteExportSpec
+    revision: RevisionRecord
+    layers: tuple[LayerInfo, ...]
+    files: Mapping[str, bytes] = field(repr=False)
+    scopes: tuple[str, ...]  # folders ("…/") and files this export owns
+    previous: Mapping[str, str] = field(repr=False)  # the site's manifest before: path -> sha256
+    manifest: bytes = field(repr=False)
+    pending: Mapping[str, tuple[int, ...]]
+    examples_missing: Mapping[str, tuple[int, ...]]
+    latest: bool  # whether this export (re)points the model's ``latest`` alias
+
+    def owns(self, path: str) -> bool:
+        return any(path == s or (s.endswith("/") and path.startswith(s)) for s in self.scopes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteExportResult:
+    """What an export wrote: paths written, counts unchanged and removed, units still missing."""
+
+    model_id: str
+    revision: str
+    out: str
+    layers: tuple[str, ...]
+    units: int
+    files: int  # files in the site after the export (manifest.json included)
+    bytes: int
+    written: tuple[str, ...]
+    unchanged: int
+    removed: tuple[str, ...]
+    manifest_written: bool
+    pending: Mapping[str, tuple[int, ...]]
+    examples_missing: Mapping[str, tuple[int, ...]]
+    latest: bool
+    seconds: float
+
+    @property
+    def index(self) -> str:
+        return f"models/{path_segment(self.model_id)}/{self.revision[:12]}/index.html"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model_id,
+            "revision": self.revision,
+            "out": self.out,
+            "index": self.index,
+            "layers": list(self.layers),
+            "units": self.units,
+            "files": self.files,
+            "bytes": self.bytes,
+            "written": len(self.written),
+            "unchanged": self.unchanged,
+            "removed": len(self.removed),
+            "written_files": list(self.written[:LISTED]),
+            "removed_files": list(self.removed[:LISTED]),
+            "manifest_written": self.manifest_written,
+            "latest": self.latest,
+            "pending": {layer: list(units) for layer, units in self.pending.items() if units},
+            "examples_missing": {layer: list(units) for layer, units in self.examples_missing.items() if units},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(out: Path, *, force: bool = False) -> dict[str, Any] | None:
+    """The manifest of the Loupe site at ``out``; None for a missing or empty folder.
+
+    A folder holding anything else is refused (AnalysisInputError) unless ``force``.
+    """
+    if out.exists() and not out.is_dir():
+        raise AnalysisInputError(f"output {str(out)!r} is a file; give a folder for the site")
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    manifest = None
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(manifest.get("files"), dict):
+        return manifest
+    if force:
+        return None
+    raise AnalysisInputError(
+        f"output folder {str(out)!r} holds files but no Loupe site (no {MANIFEST} of a Loupe export); "
+        "choose an empty or new folder, or pass --force to write the site into it (nothing there is deleted)"
+    )
+
+
+def plan_site(
+    spec: SiteExportSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> SitePlan:
+    """Every file of the export, read from the registry and the result store (no TensorFlow, no data set)."""
+    registry = registry or ModelRegistry()
+    if store is None:
+        from analysis.paths import open_result_store
+
+        store = open_result_store()
+    model = registry.get(spec.model_id)  # names the registered models
+    revision = registry.resolve(spec.model_id, spec.revision)  # names the revisions
+    summary = revision.summary
+    if not summary.layers:
+        raise AnalysisInputError(f"model {spec.model_id!r} exposes no layers with units; there is nothing to publish")
+    layers = tuple(summary.layer(name) for name in spec.layers) if spec.layers else summary.layers
+    old = read_manifest(spec.out, force=spec.force) or {}
+    base_url = spec.base_url
+    if old.get("base_url") and base_url and old["base_url"] != base_url:
+        raise AnalysisInputError(
+            f"the site at {str(spec.out)!r} uses base URL {old['base_url']!r}, not {base_url!r}; export every "
+            "model of one site with the same --base-url (or into a new folder)"
+        )
+    base_url = base_url or old.get("base_url")
+    dataset_linked = model.dataset(DatasetRole.DATA) is not None
+    contents = [
+        collect_layer(revision, layer, dataset_linked=dataset_linked, steps=spec.steps, store=store, registry=registry)
+        for layer in layers
+    ]
+    pending = {c.layer.name: c.pending for c in contents}
+    missing = {c.layer.name: c.examples_missing for c in contents}
+    if spec.require_complete and (any(pending.values()) or any(missing.values())):
+        problems = [f"{name}: {len(units)} units not rendered" for name, units in pending.items() if units]
+        problems += [f"{name}: {len(units)} units without dataset examples" for name, units in missing.items() if units]
+        raise AnalysisInputError(
+            f"model {spec.model_id!r} revision {revision.short} is not complete ({'; '.join(problems)}); render them "
+            "first (the background worker, or 'python -m analysis render'), or export without --require-complete "
+            "to publish placeholders"
+        )
+    models = _models_section(old, model.current.revision, revision, contents)
+    latest = models[spec.model_id]["latest"] == revision.short
+    model_dir = f"models/{path_segment(spec.model_id)}"
+    rev_dir = f"{model_dir}/{revision.short}"
+    in_site = frozenset(models[spec.model_id]["revisions"][revision.short]["layers"])
+    site = RevisionSite(
+        revision=revision, rev_dir=rev_dir, base_url=base_url, app_url=spec.app_url, layers_in_site=in_site
+    )
+    files: dict[str, bytes] = {}
+    thumbs = {(c.layer.name, u): image for c in contents for u, image in tile_images(site, c, files).items()}
+    for content in contents:
+        layer_files(site, content, files, lambda layer, unit: thumbs.get((layer, unit)))
+    files[f"{rev_dir}/index.html"] = _revision_page(site, models[spec.model_id]["revisions"][revision.short]).encode()
+    scopes = [f"{site.layer_dir(layer.name)}/" for layer in layers] + [f"{rev_dir}/index.html", *ROOT_FILES]
+    previous = {path: str(entry.get("sha256")) for path, entry in old.get("files", {}).items() if _safe(path)}
+    if latest:
+        scopes.append(f"{model_dir}/latest/")
+        pages = sorted({p for p in (*previous, *files) if p.startswith(rev_dir + "/") and p.endswith(".html")})
+        for target in pages:
+            alias = f"{model_dir}/latest/" + target.removeprefix(rev_dir + "/")
+            title = f"{spec.model_id} (latest) / " + target.removeprefix(rev_dir + "/").removesuffix(".html")
+            files[alias] = redirect_page(
+                path=alias, target=target, title=title, canonical=site.canonical(target)
+            ).encode()
+    plan_scopes = tuple(scopes)
+    kept = {
+        p: s
+        for p, s in previous.items()
+        if not any(p == x or (x.endswith("/") and p.startswith(x)) for x in plan_scopes)
+    }
+    html_pages = sorted(p for p in (*kept, *files) if p.endswith(".html") and "/latest/" not in p)
+    files["index.html"] = _root_page(models, base_url).encode()
+    files[CSS_PATH] = CSS.encode()
+    if base_url:
+        files["sitemap.xml"] = sitemap([f"{base_url}/{p}" for p in sorted({"index.html", *html_pages})]).encode()
+    listing = {p: {"sha256": s, "bytes": old["files"][p].get("bytes")} for p, s in kept.items()}
+    listing |= {p: {"sha256": _sha256(data), "bytes": len(data)} for p, data in files.items()}
+    manifest = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "base_url": base_url,
+        "models": models,
+        "files": dict(sorted(listing.items())),
+    }
+    return SitePlan(
+        spec=spec,
+        revision=revision,
+        layers=layers,
+        files=files,
+        scopes=plan_scopes,
+        previous=previous,
+        manifest=(json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode(),
+        pending=pending,
+        examples_missing=missing,
+        latest=latest,
+    )
+
+
+def _safe(path: str) -> bool:
+    """A manifest path that stays inside the site (a manifest is data from disk, not trusted blindly)."""
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts and path != MANIFEST
+
+
+def _models_section(
+    old: Mapping[str, Any], current: str, revision: RevisionRecord, contents: list[LayerContent]
+) -> dict[str, Any]:
+    """The manifest's ``models``: per model, its ``latest`` revision and each revision's exported layers."""
+    models = json.loads(json.dumps(old.get("models") or {}))  # a deep copy
+    entry = models.setdefault(revision.model_id, {"latest": None, "revisions": {}})
+    revisions = entry.setdefault("revisions", {})
+    record = revisions.setdefault(revision.short, {"revision": revision.revision, "layers": {}})
+    for content in contents:
+        record["layers"][content.layer.name] = {"units": content.layer.units, "pending": len(content.pending)}
+    order = [layer.name for layer in revision.summary.layers]
+    record["layers"] = dict(
+        sorted(record["layers"].items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    )
+    if revision.revision == current:
+        entry["latest"] = revision.short
+    return dict(sorted(models.items()))
+
+
+def _revision_page(site: RevisionSite, record: Mapping[str, Any]) -> str:
+    revision = site.revision
+    summary = revision.summary
+    path = f"{site.rev_dir}/index.html"
+    rows = []
+    for info in summary.layers:
+        exported = record["layers"].get(info.name)
+        if exported is None:
+            continue
+        href = relative(path, f"{site.layer_dir(info.name)}/index.html")
+        status = f", {exported['pending']} not rendered yet" if exported.get("pending") else ""
+        rows.append(
+            f'<li><a href="{esc(href)}">{esc(info.name)}</a> — {esc(info.kind)}, {info.units} units, '
+            f"output {esc(list(info.output_shape))}{esc(status)}</li>"
+        )
+    body = (
+        f"<h1>{esc(revision.model_id)}</h1>"
+        f'<p class="meta">revision {esc(revision.revision)} · registered {esc(revision.registered_at)} · '
+        f"{esc(summary.format.value)} · input {esc(list(summary.input_shape))} · "
+        f"{summary.parameter_count:,} parameters</p>"
+        f'<h2>Layers</h2><ul class="layers">{"".join(rows)}</ul>'
+    )
+    return page(
+        path=path,
+        title=f"{revision.model_id} · revision {revision.short}",
+        body=body,
+        crumbs=[Crumb(label="Loupe Microscope", path="index.html"), Crumb(label=revision.model_id, path=None)],
+        canonical=site.canonical(path),
+    )
+
+
+def _root_page(models: Mapping[str, Any], base_url: str | None) -> str:
+    items = []
+    for model_id, entry in models.items():
+        model_dir = f"models/{path_segment(model_id)}"
+        revisions = ", ".join(
+            f'<a href="{esc(f"{model_dir}/{short}/index.html")}">{esc(short)}</a> ({len(record["layers"])} layers)'
+            for short, record in entry["revisions"].items()
+        )
+        latest = entry.get("latest")
+        head = (
+            f'<a href="{esc(f"{model_dir}/latest/index.html")}">{esc(model_id)}</a> (latest: {esc(latest)})'
+            if latest
+            else esc(model_id)
+        )
+        items.append(f"<li>{head}<br><span class='meta'>revisions: {revisions}</span></li>")
+    body = (
+        "<h1>Loupe Microscope</h1>"
+        "<p>Every unit of every published layer, with its feature visualizations and dataset examples. "
+        "Links to a revision never change; <em>latest</em> follows each model's newest published revision.</p>"
+        f'<h2>Models</h2><ul class="layers">{"".join(items)}</ul>'
+    )
+    return page(
+        path="index.html",
+        title="Loupe Microscope",
+        body=body,
+        crumbs=[Crumb(label="Loupe Microscope", path=None)],
+        canonical=None if base_url is None else f"{base_url}/index.html",
+    )
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".", suffix=".tmp", delete=False) as handle:
+        temporary = Path(handle.name)
+        try:
+            handle.write(data)
+        except BaseException:
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _same(target: Path, data: bytes, recorded: str | None) -> bool:
+    """Whether ``target`` already holds ``data``: by the manifest's hash and the size, else by reading it."""
+    if not target.is_file() or target.stat().st_size != len(data):
+        return False
+    digest = _sha256(data)
+    return recorded == digest or _sha256(target.read_bytes()) == digest
+
+
+def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportResult:
+    """Write what differs, remove what the export no longer owns, then the manifest; OS errors name the path."""
+    started = time.perf_counter() if started is None else started
+    out = plan.spec.out
+    written: list[str] = []
+    removed: list[str] = []
+    unchanged = 0
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for path, data in sorted(plan.files.items()):
+            target = out / path
+            if _same(target, data, plan.previous.get(path)):
+                unchanged += 1
+                continue
+            _write_atomically(target, data)
+            written.append(path)
+        for path in sorted(plan.previous):
+            if path not in plan.files and plan.owns(path):
+                target = out / path
+                target.unlink(missing_ok=True)
+                removed.append(path)
+                _prune(target.parent, out)
+        manifest_path = out / MANIFEST
+        manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == plan.manifest)
+        if manifest_written:
+            _write_atomically(manifest_path, plan.manifest)
+    except OSError as error:
+        raise AnalysisInputError(f"cannot write the site at {str(out)!r}: {error.strerror or error}") from error
+    listing = json.loads(plan.manifest)["files"]
+    return SiteExportResult(
+        model_id=plan.spec.model_id,
+        revision=plan.revision.revision,
+        out=str(out),
+        layers=tuple(layer.name for layer in plan.layers),
+        units=sum(layer.units for layer in plan.layers),
+        files=len(listing) + 1,
+        bytes=sum(int(entry.get("bytes") or 0) for entry in listing.values()) + len(plan.manifest),
+        written=tuple(written),
+        unchanged=unchanged,
+        removed=tuple(removed),
+        manifest_written=manifest_written,
+        pending=plan.pending,
+        examples_missing=plan.examples_missing,
+        latest=plan.latest,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _prune(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def export_site(
+    spec: SiteExportSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
+) -> SiteExportResult:
+    """Plan the site from the cache, then write only what changed (see the module docstring)."""
+    started = time.perf_counter()
+    return write_site(plan_site(spec, store=store, registry=registry), started=started)
+
+
+def published_unit_path(site_dir: Path, model_id: str, revision: str, layer: str, unit: int) -> str | None:
+    """The site path of a unit's published page when the Loupe site at ``site_dir`` has it, else None.
+
+    Cheap (two ``stat`` calls): the app's unit page uses it to offer the published copy.
+    """
+    path = f"models/{path_segment(model_id)}/{revision[:12]}/{path_segment(layer)}/{unit}.html"
+    return path if (site_dir / MANIFEST).is_file() and (site_dir / path).is_file() else None
+
+
+__all__ = [
+    "SiteExportResult",
+    "SiteExportSpec",
+    "SitePlan",
+    "export_site",
+    "plan_site",
+    "published_unit_path",
+    "read_manifest",
+    "write_site",
+]
