@@ -35,6 +35,7 @@ TIERS = {
     "analysis.records": 1,
     "analysis.server_files": 1,
     "analysis.models": 2,
+    "analysis.training": 2,
     "analysis.microscope": 3,
     "analysis.privacy": 3,
     "analysis.fairness": 3,
