@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS revisions (
 CREATE TABLE IF NOT EXISTS datasets (
     model_id TEXT NOT NULL, role TEXT NOT NULL, info TEXT NOT NULL, linked_at TEXT NOT NULL,
     PRIMARY KEY (model_id, role));
+CREATE TABLE IF NOT EXISTS training_privacy (
+    model_id TEXT NOT NULL, revision TEXT NOT NULL, guarantee TEXT NOT NULL, PRIMARY KEY (model_id, revision));
 """
 
 ANY_REVISION = "any"
@@ -67,6 +69,9 @@ class RegisterModelSpec:
     model was built. ``replaces`` guards an existing id: :data:`ANY_REVISION` (the CLI, run by the operator) replaces
     whatever is there; None requires the id to be new; a revision hash requires that revision to
     still be the current one (the web UI's confirmed replacement), checked in the same transaction.
+    ``training_privacy`` is the (epsilon, delta) guarantee of a DP-SGD run that produced this file
+    (``analysis.training.accounting.DPGuarantee.to_dict()``), stored per revision in its own table
+    (stores from before it get the empty table) and read with :meth:`ModelRegistry.training_privacy`.
     """
 
     path: Path
@@ -78,6 +83,7 @@ class RegisterModelSpec:
     input_size: int | None = None
     replaces: str | None = ANY_REVISION
     notes: tuple[str, ...] = ()
+    training_privacy: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not _SLUG.match(self.model_id):
@@ -177,6 +183,12 @@ class ModelRegistry:
             )
             for info in infos:
                 self._store_dataset(connection, spec.model_id, info)
+            if spec.training_privacy is not None:
+                connection.execute(
+                    "INSERT INTO training_privacy VALUES (?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
+                    "guarantee=excluded.guarantee",
+                    (spec.model_id, revision, json.dumps(dict(spec.training_privacy), allow_nan=False)),
+                )
             connection.execute("COMMIT")
         return self.get(spec.model_id)
 
@@ -218,6 +230,14 @@ class ModelRegistry:
         )
 
     # -- reading -----------------------------------------------------------------------
+    def training_privacy(self, model_id: str, revision: str | None) -> dict[str, Any] | None:
+        """The DP-SGD guarantee registered with this revision (None: not trained with DP-SGD, or unknown)."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT guarantee FROM training_privacy WHERE model_id=? AND revision=?", (model_id, revision or "")
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def ids(self) -> list[str]:
         with self._connect() as connection:
             return [row[0] for row in connection.execute("SELECT id FROM models ORDER BY id")]
