@@ -9,6 +9,11 @@ Conventions (documented in docs/models.md):
   strings or numbers, used for slicing by privacy and fairness analyses.
 
 Files are read with ``allow_pickle=False``: object arrays are refused.
+
+Other forms (an image folder, a flat folder with ``labels.csv``, a CSV or Parquet table; see
+:mod:`analysis.data_forms`) are converted once, streamed, into a content-addressed ``.npz`` under
+``<LOUPE_HOME>/datasets/``: :attr:`DatasetInfo.path` is that file (what every analysis reads) and
+:attr:`DatasetInfo.source` records the original path, its content hash and the conversion.
 """
 
 from __future__ import annotations
@@ -46,9 +51,10 @@ class DatasetInfo:
     metadata_columns: tuple[str, ...]
     feature_names: tuple[str, ...]
     has_split: bool
+    source: dict[str, Any] | None = None  # a converted form: original path, its sha256, columns, policy, skipped
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return ({"source": self.source} if self.source is not None else {}) | {
             "role": self.role.value,
             "path": self.path,
             "sha256": self.sha256,
@@ -72,6 +78,7 @@ class DatasetInfo:
             metadata_columns=tuple(data["metadata_columns"]),
             feature_names=tuple(data["feature_names"]),
             has_split=data["has_split"],
+            source=data.get("source"),
         )
 
 
@@ -108,7 +115,11 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def inspect_dataset(path: Path, role: DatasetRole, *, input_shape: tuple[int | None, ...] | None = None) -> DatasetInfo:
-    """Validate a dataset file and describe it; errors name the file and the bad field."""
+    """Validate a dataset file and describe it; errors name the file and the bad field.
+
+    (Image folders and tables are converted to an ``.npz`` first, by the registry with
+    :mod:`analysis.data_forms`; this checks the result.)
+    """
     arrays = load_npz(path)
     for required in ("x", "y"):
         if required not in arrays:

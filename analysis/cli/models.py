@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.cli.output import add_json_option, emit, parse_range, progress
+from analysis.data_forms import CONVERTED_SUFFIXES, DataSourceSpec, Fit
 from analysis.datasets import DatasetRole
 from analysis.demo.build import DEMO_IDS
 from analysis.errors import AnalysisInputError
@@ -26,9 +27,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add.add_argument("path", help="the model file or SavedModel folder")
     add.add_argument("--id", required=True, dest="model_id", help="a short id (slug), e.g. my-cnn")
-    add.add_argument("--data", help=".npz with x, y (optional split, feature_names, meta_<column>)")
-    add.add_argument("--members", help=".npz of training members (for privacy audits)")
-    add.add_argument("--nonmembers", help=".npz of held-out non-members (for privacy audits)")
+    add.add_argument(
+        "--data", help="data set: .npz (x, y, ...), an image folder (class subfolders, or labels.csv), .csv or .parquet"
+    )
+    add.add_argument("--members", help="training members (for privacy audits), in any --data form")
+    add.add_argument("--nonmembers", help="held-out non-members (for privacy audits), in any --data form")
+    add_data_form_options(add)
     add.add_argument("--input-range", help="value range the model expects, LO,HI (default: inferred)")
     add.add_argument("--trust-model-code", action="store_true", help="allow Lambda layers and custom objects")
     add.add_argument("--replace-demo", action="store_true", help="allow replacing a demo model's id (shapes-cnn, ...)")
@@ -63,6 +67,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(handler=run_build_demo)
 
 
+def add_data_form_options(parser: argparse.ArgumentParser) -> None:
+    """Columns of a CSV/Parquet table and the image policy, shared by every data set of the command."""
+    forms = parser.add_argument_group("tables and image folders (docs/models_beyond_demo.md)")
+    forms.add_argument("--label", default="label", help="a table's label column (default: label)")
+    forms.add_argument("--features", help="a table's feature columns, comma-separated (default: every numeric one)")
+    forms.add_argument("--meta", help="a table's metadata columns for slicing (e.g. sex,age_band)")
+    forms.add_argument("--labels-csv", help="a flat image folder's file,label[,metadata] CSV (default: labels.csv)")
+    forms.add_argument(
+        "--fit", choices=[f.value for f in Fit], default=Fit.RESIZE.value, help="images: resize (default) or crop"
+    )
+
+
+def data_source(path: str, args: argparse.Namespace) -> Path | DataSourceSpec:
+    """An .npz as its path; a folder or table as a spec with the command's column and image options."""
+    if not (Path(path).is_dir() or Path(path).suffix.lower() in CONVERTED_SUFFIXES):
+        return Path(path)
+    return DataSourceSpec(
+        path=Path(path),
+        label=args.label,
+        features=args.features or (),
+        meta=args.meta or (),
+        labels_csv=Path(args.labels_csv) if args.labels_csv else None,
+        fit=Fit(args.fit),
+    )
+
+
 def _describe(record: ModelRecord) -> str:
     summary = record.current.summary
     lines = [
@@ -74,7 +104,12 @@ def _describe(record: ModelRecord) -> str:
         f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {layer.units} units"
         for layer in summary.layers
     ]
-    lines += [f"    data[{d.role.value}]: {d.path} ({d.n_examples} examples)" for d in record.datasets]
+    lines += [
+        f"    data[{d.role.value}]: {d.source['path'] if d.source else d.path} ({d.n_examples} examples"
+        + (f"; {d.source['form']}, {d.source['skipped']} unreadable files skipped" if d.source else "")
+        + ")"
+        for d in record.datasets
+    ]
     return "\n".join(lines)
 
 
@@ -102,7 +137,7 @@ def check_demo_id(args: argparse.Namespace) -> None:
 def run_add(args: argparse.Namespace) -> int:
     check_demo_id(args)
     datasets = {
-        role: Path(path)
+        role: data_source(path, args)
         for role, path in (
             (DatasetRole.DATA, args.data),
             (DatasetRole.MEMBERS, args.members),

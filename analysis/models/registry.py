@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analysis.data_forms import CONVERTED_SUFFIXES, ConversionPolicy, DataForm, DataSourceSpec, convert_dataset
 from analysis.datasets import DatasetInfo, DatasetRole, inspect_dataset
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.hashing import sha256_path
@@ -62,7 +63,9 @@ ID_CHANGED = (
 class RegisterModelSpec:
     """What to register: a model file, a short id, and optionally datasets to link.
 
-    ``datasets`` maps a role to a ``.npz`` path; ``input_range`` overrides the value range
+    ``datasets`` maps a role to a ``.npz`` path, an image folder, a CSV/Parquet table, or a
+    :class:`DataSourceSpec` naming a table's columns (converted to the model's input; docs/models_beyond_demo.md);
+    ``input_range`` overrides the value range
     Loupe infers from the model; ``trust_model_code`` allows Lambda layers and custom objects.
     ``input_name`` and ``input_size`` pick a frozen GraphDef's input placeholder and image size.
     ``notes`` are added to the model's summary notes (shown on the model pages), e.g. how a demo
@@ -76,7 +79,7 @@ class RegisterModelSpec:
 
     path: Path
     model_id: str
-    datasets: Mapping[DatasetRole, Path] = field(default_factory=dict)
+    datasets: Mapping[DatasetRole, Path | DataSourceSpec] = field(default_factory=dict)
     trust_model_code: bool = False
     input_range: tuple[float, float] | None = None
     input_name: str | None = None
@@ -153,7 +156,7 @@ class ModelRegistry:
             )
         if spec.notes:
             summary = replace(summary, notes=(*summary.notes, *spec.notes))
-        infos = [inspect_dataset(p, role, input_shape=summary.input_shape) for role, p in spec.datasets.items()]
+        infos = [self._inspect(p, role, summary) for role, p in spec.datasets.items()]
         revision = sha256_path(path)
         stat = path.stat()
         now = _now()
@@ -213,10 +216,27 @@ class ModelRegistry:
         }
         raise AnalysisInputError((ID_TAKEN if spec.replaces is None else ID_CHANGED).format(**current))
 
-    def link_dataset(self, model_id: str, role: DatasetRole, path: Path) -> DatasetInfo:
+    def _inspect(self, path: Path | DataSourceSpec, role: DatasetRole, summary: ModelSummary) -> DatasetInfo:
+        """Check a data set against the model; a folder or table is first converted to the model's input
+        (streamed into ``<home>/datasets/``), and the info records its source and content hash."""
+        if not isinstance(path, DataSourceSpec):
+            path = Path(path).expanduser()
+            if not (path.is_dir() or path.suffix.lower() in CONVERTED_SUFFIXES):
+                return inspect_dataset(path, role, input_shape=summary.input_shape)
+            path = DataSourceSpec(path=path)
+        if path.form is DataForm.NPZ:
+            return inspect_dataset(path.path, role, input_shape=summary.input_shape)
+        policy = ConversionPolicy(
+            shape=tuple(summary.input_shape), input_range=summary.input_range, n_classes=summary.n_classes
+        )
+        converted = convert_dataset(path, policy, out_dir=self.home / "datasets")
+        info = inspect_dataset(converted.path, role, input_shape=summary.input_shape)
+        return replace(info, source=converted.source)
+
+    def link_dataset(self, model_id: str, role: DatasetRole, path: Path | DataSourceSpec) -> DatasetInfo:
         """Link (or replace) the dataset of ``role`` for a registered model."""
         record = self.get(model_id)
-        info = inspect_dataset(Path(path).expanduser(), role, input_shape=record.current.summary.input_shape)
+        info = self._inspect(path, role, record.current.summary)
         with self._connect() as connection:
             self._store_dataset(connection, model_id, info)
         return info
