@@ -1,0 +1,250 @@
+"""The static Microscope site: every unit has a page, links resolve inside the site, re-exports are incremental.
+
+One tiny CNN (16x16, conv1 and conv2 of 8 units each) is registered and precomputed once per module:
+every conv1 unit rendered, conv2 units 0-3 rendered and 4-7 pending, dataset examples and unit pages
+for both layers, conv2's connections from conv1. The references are independent: links are checked
+by parsing the HTML with the standard library's parser and looking for each target on disk; hashes
+with hashlib; "nothing written" by the files' modification times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from analysis.errors import AnalysisInputError
+from analysis.microscope.site_export import SiteExportSpec, export_site, published_unit_path
+from tests.analysis.microscope.site_support import LAYERS, MODEL_ID, STEPS, build_precomputed_model, render
+
+CONV2_PENDING = (4, 5, 6, 7)
+
+
+@pytest.fixture(scope="module")
+def precomputed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's Loupe home (registry and result store) with the tiny model precomputed."""
+    root = tmp_path_factory.mktemp("site-model")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOUPE_HOME", str(root / "home"))
+        patch.delenv("LOUPE_CACHE_DIR", raising=False)
+        build_precomputed_model(root, rendered={"conv1": tuple(range(8)), "conv2": (0, 1, 2, 3)})
+    return root / "home"
+
+
+@pytest.fixture
+def home(precomputed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The precomputed home, with a private copy of its result store (a test may add to it)."""
+    cache = tmp_path / "cache"
+    shutil.copytree(precomputed / "cache", cache)
+    monkeypatch.setenv("LOUPE_HOME", str(precomputed))
+    monkeypatch.setenv("LOUPE_CACHE_DIR", str(cache))
+    return precomputed
+
+
+def export(out: Path, **options) -> object:
+    return export_site(SiteExportSpec(model_id=MODEL_ID, out=out, steps=STEPS, **options))
+
+
+class Links(HTMLParser):
+    """Every href/src of a page, and a meta refresh's target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.canonical: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and values.get("rel") == "canonical":
+            self.canonical.append(values["href"] or "")
+            return
+        for name in ("href", "src"):
+            if values.get(name):
+                self.links.append(values[name])
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            self.links.append((values.get("content") or "").split("url=", 1)[1])
+
+
+def parse(page: Path) -> Links:
+    links = Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links
+
+
+def site_files(out: Path) -> dict[str, Path]:
+    return {path.relative_to(out).as_posix(): path for path in out.rglob("*") if path.is_file()}
+
+
+def test_every_unit_has_a_page_and_every_link_stays_inside_the_site(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = export(out)
+    revision = result.revision[:12]
+    files = site_files(out)
+    for layer, units in (("conv1", 8), ("pool1", 8), ("conv2", 8), ("gap", 8), ("logits", 3)):
+        for unit in range(units):
+            assert f"models/{MODEL_ID}/{revision}/{layer}/{unit}.html" in files
+            assert f"models/{MODEL_ID}/latest/{layer}/{unit}.html" in files
+        assert f"models/{MODEL_ID}/{revision}/{layer}/index.html" in files
+    pages = [path for name, path in files.items() if name.endswith(".html")]
+    assert len(pages) == 2 * (8 + 8 + 8 + 8 + 3 + 5 + 1) + 1  # units, layer pages, revision index; latest; root
+    for page in pages:
+        parsed = parse(page)
+        assert parsed.canonical == []  # no base URL given
+        for link in parsed.links:
+            assert not urlsplit(link).scheme and not link.startswith("//"), f"{page}: {link}"
+            target = (page.parent / unquote(urlsplit(link).path)).resolve()
+            assert target.is_file(), f"{page.relative_to(out)} links to missing {link}"
+            assert target.is_relative_to(out.resolve())
+    for name, path in files.items():
+        if name.endswith((".html", ".css", ".json")):
+            assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", path.read_text(encoding="utf-8")), name
+        if name.endswith(".png"):
+            assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_manifest_lists_every_file_with_its_sha256(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    export(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = site_files(out)
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    for name, entry in manifest["files"].items():
+        data = files[name].read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = export(out, app_url="http://127.0.0.1:8501/")
+    revision = result.revision[:12]
+    text = (out / f"models/{MODEL_ID}/{revision}/conv2/1.html").read_text()
+    assert "Feature visualization" in text and "Channel" in text and f"{STEPS} steps" in text
+    assert "40 examples of" in text and "ranked by the unit's channel mean" in text
+    assert text.count('<div class="thumbs">') == 2 or "examples at" in text  # strongest, weakest (or ties)
+    assert 'class="histogram"' in text and "Download unit data (JSON)" in text
+    assert "Connections" in text and "From conv1, by expanded weights" in text
+    assert re.search(r'href="\.\./conv1/\d\.html"', text)  # a connection links to its source unit's page
+    app = f"http://127.0.0.1:8501/microscope?model={MODEL_ID}&amp;layer=conv2&amp;unit=1&amp;rev={revision}"
+    assert app in text
+    data = json.loads((out / f"models/{MODEL_ID}/{revision}/conv2/1.json").read_text())
+    assert data["model"] == MODEL_ID and data["layer"] == "conv2" and data["unit"] == 1
+    assert "Not rendered yet" in (out / f"models/{MODEL_ID}/{revision}/conv2/5.html").read_text()
+
+
+def test_pending_units_are_placeholders_listed_on_the_layer_page_and_in_the_result(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = export(out, layers=("conv1", "conv2"))
+    assert result.pending == {"conv1": (), "conv2": CONV2_PENDING}
+    assert result.to_dict()["pending"] == {"conv2": list(CONV2_PENDING)}
+    grid = (out / f"models/{MODEL_ID}/{result.revision[:12]}/conv2/index.html").read_text()
+    assert "4 units were not rendered yet: 4-7" in grid
+    assert grid.count('<span class="badge">example</span>') == len(CONV2_PENDING)
+    assert grid.count('class="tile"') == 8
+    with pytest.raises(AnalysisInputError, match=r"not complete \(conv2: 4 units not rendered\)"):
+        export(tmp_path / "strict", layers=("conv1", "conv2"), require_complete=True)
+    assert not (tmp_path / "strict").exists()
+    assert export(tmp_path / "conv1-only", layers=("conv1",), require_complete=True).pending == {"conv1": ()}
+
+
+def test_reexport_with_nothing_changed_writes_nothing(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = export(out, layers=LAYERS)
+    before = {name: path.stat().st_mtime_ns for name, path in site_files(out).items()}
+    again = export(out, layers=LAYERS)
+    assert again.written == () and again.removed == () and not again.manifest_written
+    assert again.unchanged == len(first.written)
+    assert {name: path.stat().st_mtime_ns for name, path in site_files(out).items()} == before
+
+
+def test_a_changed_layer_rewrites_only_that_layers_pages(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = export(out, layers=LAYERS)
+    revision = first.revision[:12]
+    render({"conv2": CONV2_PENDING})  # conv2's cache changes; conv1's does not
+    second = export(out, layers=LAYERS)
+    assert second.pending == {"conv1": (), "conv2": ()}
+    layer_dir = f"models/{MODEL_ID}/{revision}/conv2/"
+    outside = [p for p in second.written if not p.startswith(layer_dir)]
+    assert outside == [f"models/{MODEL_ID}/{revision}/index.html"]  # it lists conv2's pending count
+    for unit in CONV2_PENDING:
+        assert f"{layer_dir}{unit}.html" in second.written
+    assert f"{layer_dir}index.html" in second.written
+    assert f"{layer_dir}0.html" not in second.written  # its own content did not change
+    assert second.removed == () and second.manifest_written
+
+
+def test_a_layer_exported_alone_keeps_the_rest_of_the_site(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = export(out, layers=LAYERS)
+    revision = first.revision[:12]
+    again = export(out, layers=("conv1",))
+    assert again.written == ()
+    assert (out / f"models/{MODEL_ID}/{revision}/conv2/index.html").is_file()
+    index = (out / f"models/{MODEL_ID}/{revision}/index.html").read_text()
+    assert 'href="conv1/index.html"' in index and 'href="conv2/index.html"' in index
+
+
+def test_base_url_gives_canonical_links_and_a_sitemap(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    base = "https://example.org/loupe"
+    result = export(out, layers=("conv1",), base_url=base + "/")
+    revision = result.revision[:12]
+    unit = f"models/{MODEL_ID}/{revision}/conv1/3.html"
+    assert parse(out / unit).canonical == [f"{base}/{unit}"]
+    assert parse(out / f"models/{MODEL_ID}/latest/conv1/3.html").canonical == [f"{base}/{unit}"]
+    sitemap = (out / "sitemap.xml").read_text()
+    locations = re.findall(r"<loc>(.*?)</loc>", sitemap)
+    assert f"{base}/{unit}" in locations and f"{base}/index.html" in locations
+    assert not any("/latest/" in loc for loc in locations)
+    assert len(locations) == 1 + 1 + 1 + 8  # root, revision index, layer page, units
+    with pytest.raises(AnalysisInputError, match=re.escape("uses base URL 'https://example.org/loupe'")):
+        export(out, layers=("conv1",), base_url="https://other.example")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"model_id": "nope"}, r"unknown model 'nope'; registered models are 'tiny-site'"),
+        ({"layers": ("conv9",)}, r"unknown layer 'conv9'; layers with units are 'conv1', 'pool1'"),
+        ({"revision": "abcdef12"}, r"has no revision 'abcdef12'; its revisions are '[0-9a-f]{12}'"),
+        ({"revision": "zz"}, r"revision 'zz' is not a hash prefix"),
+        ({"base_url": "example.org"}, r"base URL 'example.org' must be an http:// or https:// URL"),
+        ({"layers": ("conv1", "conv1")}, r"layer 'conv1' is listed more than once"),
+    ],
+)
+def test_bad_input_names_the_value_and_the_valid_ones(home: Path, tmp_path: Path, options: dict, message: str) -> None:
+    spec = {"model_id": MODEL_ID, "out": tmp_path / "site", "steps": STEPS} | options
+    with pytest.raises(AnalysisInputError, match=message):
+        export_site(SiteExportSpec(**spec))
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_folder_that_is_not_a_loupe_site_is_refused_unless_forced(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"not a site")
+    with pytest.raises(AnalysisInputError, match=r"holds files but no Loupe site .* pass --force"):
+        export(out, layers=("conv1",))
+    assert sorted(p.name for p in out.iterdir()) == ["holiday.jpg"]
+    export(out, layers=("conv1",), force=True)
+    assert (out / "holiday.jpg").read_bytes() == b"not a site" and (out / "manifest.json").is_file()
+    export(out, layers=("conv1",))  # now a Loupe site: no --force needed
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(AnalysisInputError, match="is a file"):
+        export(tmp_path / "file", layers=("conv1",))
+
+
+def test_the_app_finds_a_published_unit_page(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = export(out, layers=("conv1",))
+    found = published_unit_path(out, MODEL_ID, result.revision, "conv1", 2)
+    assert found == f"models/{MODEL_ID}/{result.revision[:12]}/conv1/2.html" and (out / found).is_file()
+    assert published_unit_path(out, MODEL_ID, result.revision, "conv2", 2) is None
+    assert published_unit_path(tmp_path / "nowhere", MODEL_ID, result.revision, "conv1", 2) is None
+    assert PurePosixPath(found).parts[2] == result.revision[:12]
