@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "analysis.cli.card",
     "analysis.cli.fairness",
     "analysis.cli.privacy",
+    "analysis.cli.privacy_report",
     "analysis.cli.render",
     "analysis.cli.circuits",
     "analysis.cli.explain",

@@ -9,6 +9,7 @@ provenance (``inputs`` content hashes, ``parameters``, ``versions``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,8 +20,13 @@ from analysis.records import AnalysisRecord, RecordStore
 KIND = "privacy"
 
 
-def save_audit(result: MembershipAuditResult, store: RecordStore | None = None) -> AnalysisRecord:
-    """Store ``result`` with its provenance; returns the record (its id is the audit's stable id)."""
+def save_audit(
+    result: MembershipAuditResult, store: RecordStore | None = None, *, extra: Mapping[str, Any] | None = None
+) -> AnalysisRecord:
+    """Store ``result`` with its provenance; returns the record (its id is the audit's stable id).
+
+    ``extra`` tags it, e.g. ``{"run": ..., "epoch": ...}`` from the audit callback (read by
+    :mod:`analysis.privacy.report`)."""
     store = store or RecordStore()
     provenance = result.provenance
     return store.save(
@@ -31,6 +37,7 @@ def save_audit(result: MembershipAuditResult, store: RecordStore | None = None) 
         parameters=provenance.get("parameters", {}),
         versions=provenance.get("versions", {}),
         result=result.to_dict(),
+        extra=extra,
     )
 
 
