@@ -110,7 +110,7 @@ def choose_slicing(columns: list[str], source: str) -> dict[str, Any]:
     sensitive = sensitive_column.multiselect("Sensitive columns", columns, default=wanted)
     combos = ["*".join(c) for r in range(2, len(sensitive) + 1) for c in itertools.combinations(sensitive, r)]
     intersections = intersections_column.multiselect(
-        "Intersections", combos, default=[c for c in url_list("intersections", []) if c in combos]
+        "Intersections", combos, default=linked_intersections(sensitive, combos)
     )
     # Rarely changed: folded away, in one row; the caption under it names the values in use.
     with st.expander("Thresholds, bootstrap and slice settings"):
@@ -157,6 +157,42 @@ def choose_slicing(columns: list[str], source: str) -> dict[str, Any]:
         "min_slice": min_slice,
         "missing": missing,
     }
+
+
+def linked_intersections(sensitive: list[str], combos: list[str]) -> list[str]:
+    """``?intersections=`` as offered combinations; a value that is not one is named in a warning, with the form.
+
+    Columns may come in any order (``sex*age_band`` is the ``age_band*sex`` combination); a
+    comma-separated list of columns (``age_band,sex``) is not an intersection and is not applied.
+    """
+    text = st.query_params.get("intersections")
+    if not text:
+        return []
+    chosen, unusable = [], []
+    for part in [p for p in text.split(",") if p]:
+        columns = part.split("*")
+        match = next((c for c in combos if sorted(c.split("*")) == sorted(columns)), None)
+        if match is None:
+            unusable.append(part)
+        elif match not in chosen:
+            chosen.append(match)
+    if unusable:
+        example = "*".join(sensitive[:2][::-1]) if len(sensitive) >= 2 else "sex*age_band"
+        columns = [c for c in text.replace("*", ",").split(",") if c]
+        hint = (
+            f" (did you mean `{'*'.join(columns)}`?)"
+            if len(columns) > 1 and all(c in sensitive for c in columns) and "*" not in text
+            else ""
+        )
+        st.warning(
+            f"intersections `{text}` in the link: {', '.join(f'`{u}`' for u in unusable)} "
+            f"{'is not an intersection' if len(unusable) == 1 else 'are not intersections'} of the sensitive "
+            f"columns {', '.join(f'`{c}`' for c in sensitive)}{hint}, so {'it is' if len(unusable) == 1 else 'they are'} "
+            f"not applied. Join two or more sensitive columns with `*`, as in `{example}`; "
+            "separate several intersections with commas.",
+            icon=":material/warning:",
+        )
+    return chosen
 
 
 def chosen_metrics() -> list[str]:

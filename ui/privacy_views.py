@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.datasets import DatasetRole
+from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRecord
 from analysis.paths import loupe_home
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
@@ -17,7 +18,8 @@ from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptio
 from analysis.records import AnalysisRecord
 from analysis.server_files import allowed_roots, resolve_allowed_path
 from ui.cached_privacy import report_html
-from visualizers.privacy import plot_loss_distributions, plot_roc_loglog, plot_slice_auc
+from ui.shared import get_registry
+from visualizers.privacy import audit_table, plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 
 # st.error is kept for user errors (bad links, bad input); a verdict is a finding.
 _VERDICT = {
@@ -74,7 +76,7 @@ def show_audit(record: AnalysisRecord, result: MembershipAuditResult) -> None:
     level, sentence = result.verdict()
     _VERDICT[level](sentence)
     summary = result.summary()
-    cells = st.columns(6)
+    cells = [*st.columns(3), *st.columns(3)]  # six in a row cut their labels short
     for cell, (label, value) in zip(
         cells,
         [
@@ -88,12 +90,14 @@ def show_audit(record: AnalysisRecord, result: MembershipAuditResult) -> None:
         strict=True,
     ):
         cell.metric(label, value)
-    left, right = st.columns(2)
-    left.plotly_chart(plot_roc_loglog(result), key="roc")
-    right.plotly_chart(plot_loss_distributions(result), key="losses")
+    st.plotly_chart(plot_roc_loglog(result), key="roc")
+    st.plotly_chart(plot_loss_distributions(result), key="losses")
     st.subheader("Slices, worst first")
-    st.dataframe(result.to_frame(), hide_index=True)
+    st.caption("The strongest attack on each slice, in the chart's order; every attack's row is under the chart.")
     st.plotly_chart(plot_slice_auc(result), key="slices")
+    st.table(audit_table(result), hide_index=True)
+    with st.expander("Every attack on every slice"):
+        st.table(audit_table(result, sorted(result.rows, key=lambda row: -row.auc)), hide_index=True)
     if result.skipped:
         st.caption(
             "Skipped: "
@@ -102,7 +106,7 @@ def show_audit(record: AnalysisRecord, result: MembershipAuditResult) -> None:
                 for s in result.skipped
             )
         )
-    _exposed(result)
+    _exposed(result, _model_notes(result.model_id))
     st.caption(
         f"Record `{record.record_id}` · {record.created_at} · seed {result.seed} · stable link: "
         f"`/privacy?audit={record.record_id}` · TPR at a fixed FPR needs at least 1/FPR non-members in its slice."
@@ -145,27 +149,63 @@ def past_audits(model_id: str) -> None:
         )
 
 
-def _exposed(result: MembershipAuditResult) -> None:
+def _exposed(result: MembershipAuditResult, notes: tuple[str, ...] = ()) -> None:
     if not result.exposed:
         return
     st.subheader("Most exposed members")
     names = result.class_names
+    risks = [round(example.risk_score, 2) for example in result.exposed]
+    noise = [note for note in notes if "noise" in note.lower() or "noisy" in note.lower()]
+    st.caption(
+        "Members the attack is surest were in the training data. The risk score is tensorflow-privacy's "
+        "membership probability, estimated from histograms of the losses: every member whose loss falls in "
+        "the same bin gets the same score"
+        + (
+            ", which is why these share one value; ties are ordered by loss, lowest first"
+            if len(set(risks)) == 1
+            else ""
+        )
+        + ". Each caption gives the label **stored in the training set**; whether that label is right for the "
+        "picture cannot be known from the audit: training sets can contain noisy labels, and a memorised "
+        "wrong label is exactly what this attack finds."
+        + (f" The model's notes say: {' '.join(noise)}" if noise else "")
+    )
     if all(example.image_png for example in result.exposed):
         for cell, example in zip(st.columns(min(6, len(result.exposed))) * 100, result.exposed, strict=False):
+            label = names[example.label] if example.label < len(names) else str(example.label)
+            predicted = names[example.predicted] if example.predicted < len(names) else str(example.predicted)
             cell.image(
                 example.image_png,
                 width=96,
-                caption=f"#{example.index} · "
-                f"{names[example.label] if example.label < len(names) else example.label} · "
-                f"risk {example.risk_score:.2f}",
+                caption=f"#{example.index} · stored label: {label} · predicted: {predicted} · "
+                f"risk {example.risk_score:.2f} · loss {example.loss:.2g}",
             )
     else:
-        st.dataframe(
-            pd.DataFrame([e.to_dict() | {"image_png_base64": None} for e in result.exposed]).drop(
-                columns="image_png_base64"
+        st.table(
+            pd.DataFrame(
+                [
+                    {
+                        "Member (row)": f"#{e.index}",
+                        "Stored label": names[e.label] if e.label < len(names) else str(e.label),
+                        "Predicted": names[e.predicted] if e.predicted < len(names) else str(e.predicted),
+                        "Loss": f"{e.loss:.3g}",
+                        "Risk score": f"{e.risk_score:.3g}",
+                    }
+                    for e in result.exposed
+                ]
             ),
             hide_index=True,
         )
+
+
+def _model_notes(model_id: str | None) -> tuple[str, ...]:
+    """The audited model's registration notes (e.g. that its training labels are noisy), if it is registered."""
+    if not model_id:
+        return ()
+    try:
+        return get_registry().get(model_id).current.summary.notes
+    except AnalysisInputError:
+        return ()
 
 
 def _pct(value: float | None) -> str:

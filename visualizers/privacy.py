@@ -6,13 +6,26 @@ Pure functions of a :class:`analysis.privacy.result.MembershipAuditResult`; no I
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
 from analysis.privacy.result import AttackRow, MembershipAuditResult
+from visualizers.style import (
+    MEMBER,
+    NONMEMBER,
+    REFERENCE_LINE,
+    add_legend_entries,
+    finish_layout,
+    number_text,
+    percent_text,
+    wrap_label,
+)
 
 CHANCE_COLOR = "#6b7280"
-MEMBER_COLOR = "#dc2626"
-NONMEMBER_COLOR = "#2563eb"
+MEMBER_COLOR = MEMBER
+NONMEMBER_COLOR = NONMEMBER
+SMALL_SLICE_COLOR = "#fca5a5"
 
 
 def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | None = None) -> go.Figure:
@@ -28,7 +41,7 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
     figure = go.Figure()
     for row in rows:
         keep = row.roc_fpr > 0
-        label = f"{row.attack.value} · {row.slice.label(result.class_names)} (AUC {row.auc:.3f})"
+        label = f"{row.attack.value} attack · {row.slice.label(result.class_names)} (AUC {number_text(row.auc)})"
         figure.add_trace(
             go.Scatter(
                 x=row.roc_fpr[keep],
@@ -44,7 +57,7 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
             x=[floor, 1.0],
             y=[floor, 1.0],
             mode="lines",
-            name="chance",
+            name="chance (a coin flip: TPR = FPR)",
             line={"dash": "dash", "color": CHANCE_COLOR},
             hoverinfo="skip",
         )
@@ -57,9 +70,15 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
                 annotation_text=f"{fpr * 100:g}% FPR",
                 annotation_position="top left",
             )
-    figure.update_xaxes(type="log", range=[np.log10(floor), 0], title="false positive rate")
-    figure.update_yaxes(type="log", range=[np.log10(floor), 0], title="true positive rate")
-    figure.update_layout(title="ROC curves (log-log)", legend={"font": {"size": 10}}, margin={"t": 50})
+    figure.update_xaxes(type="log", range=[np.log10(floor), 0], title="false positive rate (log)", dtick=1)
+    figure.update_yaxes(type="log", range=[np.log10(floor), 0], title="true positive rate (log)", dtick=1)
+    finish_layout(
+        figure,
+        title="How many members an attack finds (TPR) at few false alarms (FPR)",
+        height=520 + 22 * len(rows),
+        left=60,
+    )
+    figure.update_layout(margin={"b": 110 + 22 * len(rows)})
     return figure
 
 
@@ -69,8 +88,8 @@ def plot_loss_distributions(result: MembershipAuditResult) -> go.Figure:
     centers = np.sqrt(histogram.edges[:-1] * histogram.edges[1:])  # geometric: the middle on a log axis
     figure = go.Figure()
     for name, values, color in (
-        ("members", histogram.members, MEMBER_COLOR),
-        ("non-members", histogram.nonmembers, NONMEMBER_COLOR),
+        ("members (in the training data)", histogram.members, MEMBER_COLOR),
+        ("non-members (held out)", histogram.nonmembers, NONMEMBER_COLOR),
     ):
         figure.add_trace(
             go.Scatter(
@@ -85,37 +104,102 @@ def plot_loss_distributions(result: MembershipAuditResult) -> go.Figure:
                 hovertemplate="loss ≈ %{x:.3g}<br>%{y:.1%} of " + name + "<extra></extra>",
             )
         )
-    figure.update_xaxes(type="log", title="per-example loss (cross-entropy)")
-    figure.update_yaxes(title="fraction of side", tickformat=".0%")
-    figure.update_layout(title="Loss distributions: members vs non-members", margin={"t": 50})
+    figure.update_xaxes(type="log", title="per-example loss (cross-entropy, log)")
+    figure.update_yaxes(title="share of each side", tickformat=".0%")
+    finish_layout(
+        figure, title="Loss of members (training data) and non-members: apart means leaky", height=420, left=60
+    )
     return figure
 
 
-def plot_slice_auc(result: MembershipAuditResult) -> go.Figure:
-    """The best attack's AUC per slice, worst slice on top; small slices are drawn faded."""
+def best_rows(result: MembershipAuditResult) -> list[AttackRow]:
+    """The strongest attack's row per slice (highest AUC), worst slice first."""
     best: dict[str, AttackRow] = {}
     for row in result.rows:
         label = row.slice.label(result.class_names)
         if label not in best or row.auc > best[label].auc:
             best[label] = row
-    ordered = sorted(best.items(), key=lambda item: item[1].auc)
+    return sorted(best.values(), key=lambda row: -row.auc)
+
+
+def plot_slice_auc(result: MembershipAuditResult) -> go.Figure:
+    """The best attack's AUC per slice, worst slice on top, on an axis from 0 to 1 with chance (0.5) drawn.
+
+    Slices with fewer than :data:`MIN_EXAMPLES_PER_SIDE` members or non-members are pale (the
+    legend says so); whiskers are the AUC's interval where the audit stores one.
+    """
+    ordered = best_rows(result)[::-1]  # plotly draws the first bar at the bottom
+    intervals = [getattr(row, "auc_ci", None) for row in ordered]
+    has_intervals = any(ci is not None for ci in intervals)
     figure = go.Figure(
         go.Bar(
-            x=[row.auc for _, row in ordered],
-            y=[label for label, _ in ordered],
+            x=[row.auc for row in ordered],
+            y=[wrap_label(row.slice.label(result.class_names), 28) for row in ordered],
             orientation="h",
-            marker={"color": MEMBER_COLOR, "opacity": [0.35 if row.small else 0.9 for _, row in ordered]},
+            marker={"color": [SMALL_SLICE_COLOR if row.small else MEMBER_COLOR for row in ordered]},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [0.0 if ci is None else ci[1] - row.auc for ci, row in zip(intervals, ordered, strict=True)],
+                "arrayminus": [
+                    0.0 if ci is None else row.auc - ci[0] for ci, row in zip(intervals, ordered, strict=True)
+                ],
+                "visible": has_intervals,
+                "color": REFERENCE_LINE,
+            },
+            text=[number_text(row.auc) for row in ordered],
+            textposition="outside",
+            cliponaxis=False,
             hovertext=[
-                f"{row.attack.value}: AUC {row.auc:.3f}, {row.n_members} members / {row.n_nonmembers} "
+                f"{row.attack.value}: AUC {number_text(row.auc)}, {row.n_members} members / {row.n_nonmembers} "
                 f"non-members" + (" (small slice)" if row.small else "")
-                for _, row in ordered
+                for row in ordered
             ],
             hoverinfo="text",
+            showlegend=False,
         )
     )
-    figure.add_vline(x=0.5, line={"dash": "dash", "color": CHANCE_COLOR}, annotation_text="chance")
-    figure.update_xaxes(range=[min(0.4, *(row.auc for _, row in ordered)) if ordered else 0.4, 1.0], title="AUC")
-    figure.update_layout(
-        title="Best attack's AUC per slice", height=max(300, 24 * len(ordered) + 120), margin={"t": 50}
+    figure.add_vline(x=0.5, line={"dash": "dash", "color": CHANCE_COLOR})
+    entries = [(MEMBER_COLOR, "AUC of the strongest attack on the slice")]
+    if any(row.small for row in ordered):
+        entries.append((SMALL_SLICE_COLOR, f"small slice (under {MIN_EXAMPLES_PER_SIDE} per side): unreliable"))
+    add_legend_entries(figure, entries)
+    add_legend_entries(figure, [(CHANCE_COLOR, "chance: AUC 0.5 (dashed)")], symbol="line-ns-open")
+    if has_intervals:
+        add_legend_entries(figure, [(REFERENCE_LINE, "whiskers: 95% interval")], symbol="line-ew-open")
+    figure.update_xaxes(range=[0, 1.08], title="attack AUC (0.5 = chance, 1 = every member found)", dtick=0.1)
+    finish_layout(
+        figure,
+        title="How well the strongest attack tells members apart, per slice",
+        height=160 + 30 * len(ordered),
+        left=10,
     )
+    figure.update_yaxes(automargin=True)
     return figure
+
+
+def audit_table(result: MembershipAuditResult, rows: list[AttackRow] | None = None) -> pd.DataFrame:
+    """An audit's rows as a readable table (worst first): human column names, three significant digits,
+    and for a TPR that cannot be reported an em dash with the reason (too few non-members in the slice)."""
+    rows = best_rows(result) if rows is None else rows
+    records = []
+    for row in rows:
+        auc_ci = getattr(row, "auc_ci", None)
+        record = {
+            "Slice": row.slice.label(result.class_names),
+            "Attack": row.attack.value,
+            "Members / non-members": f"{row.n_members:,} / {row.n_nonmembers:,}",
+            "AUC": number_text(row.auc) + (f" [{number_text(auc_ci[0])}, {number_text(auc_ci[1])}]" if auc_ci else ""),
+            "Attacker advantage": number_text(row.attacker_advantage),
+        }
+        for fpr in REPORTED_FPRS:
+            tpr = row.tpr_at_fpr.get(fpr)
+            ci = getattr(row, "tpr_ci", {}).get(fpr)
+            if tpr is None:
+                needed = min_nonmembers_for_fpr(fpr)
+                text = f"— (needs {needed:,} non-members; the slice has {row.n_nonmembers:,})"
+            else:
+                text = percent_text(tpr) + (f" [{percent_text(ci[0])}, {percent_text(ci[1])}]" if ci else "")
+            record[f"Members found at {format_fpr(fpr)} false positives"] = text
+        records.append(record)
+    return pd.DataFrame.from_records(records)

@@ -47,9 +47,9 @@ def test_predictions_deep_link_reproduces_the_view(predictions):
     assert at.select_slider[0].value == 0.3
     assert at.selectbox[0].value == "sex=M"
     assert at.multiselect[2].value == ["tpr", "accuracy"]
-    table = at.dataframe[0].value
-    assert set(table["metric"]) == {"tpr", "accuracy"}
-    assert "sex=F, age_band=18-25" in set(table["slice"])
+    table = at.table[0].value
+    assert set(table["Metric"]) == {"true positive rate", "accuracy"}
+    assert "sex=F, age_band=18-25" in set(table["Slice"])
     assert len(at.get("plotly_chart")) == 2
     assert at.query_params["threshold"] == "0.3"
 
@@ -69,7 +69,7 @@ def test_moving_the_threshold_slider_updates_the_url(predictions):
     at.select_slider[0].set_value(0.7).run()
     assert not at.exception
     assert at.query_params["threshold"] == "0.7"
-    assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
+    assert set(at.table[0].value["Slice"]) == {"overall", "sex=F", "sex=M"}
 
 
 def test_each_distinct_analysis_is_stored_once(predictions):
@@ -139,7 +139,7 @@ def test_model_deep_link(loupe_home, tmp_path):
     assert not at.exception, at.exception
     assert not at.error
     assert at.radio[0].value == "test"
-    assert set(at.dataframe[0].value["slice"]) == {"overall", "sex=F", "sex=M"}
+    assert set(at.table[0].value["Slice"]) == {"overall", "sex=F", "sex=M"}
 
 
 def test_rarely_changed_settings_are_folded_away_and_summarised(predictions):
@@ -167,3 +167,17 @@ def test_rarely_changed_settings_are_folded_away_and_summarised(predictions):
         "missing sensitive values: group"
     )
     assert [w.label for w in at.multiselect] == ["Sensitive columns", "Intersections", "Metrics"]
+
+
+def test_an_intersection_link_in_another_order_or_form_is_applied_or_named(predictions):
+    base = {"predictions": str(predictions), "label": "y", "score": "p", "sensitive": "sex,age_band"}
+    at = open_page({**base, "intersections": "age_band*sex", "bootstrap": "0"})
+    assert not at.exception and not at.warning
+    assert at.multiselect[1].value == ["sex*age_band"]  # the columns' order does not matter
+    at = open_page({**base, "intersections": "age_band,sex", "bootstrap": "0"})
+    assert not at.exception and not at.error
+    warning = at.warning[0].value
+    assert warning.startswith("intersections `age_band,sex` in the link: `age_band`, `sex` are not intersections")
+    assert "(did you mean `age_band*sex`?)" in warning and "as in `age_band*sex`" in warning
+    assert at.multiselect[1].value == []
+    assert at.query_params["intersections"] == ""  # the page shows what it applied

@@ -167,7 +167,7 @@ def test_bad_values_name_the_valid_choices_and_fall_back(home, params, message, 
     assert [e.value for e in at.error] == [message]
     assert why_choices(at) == choices
     assert why_params(at) == url_of(choices)  # the bad value is gone from the URL
-    assert set(at.dataframe[0].value["slice"]) >= {"overall", "sex=F", "sex=M"}  # the rest of the page shows
+    assert set(at.table[0].value["Slice"]) >= {"overall", "sex=F", "sex=M"}  # the rest of the page shows
     at.selectbox(key="why-group-b").select(at.selectbox(key="why-group-b").options[-1]).run()
     assert not at.exception and not at.error  # shown once: the next choice does not repeat it
 

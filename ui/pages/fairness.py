@@ -8,14 +8,13 @@ The "why" panel at the bottom keeps its comparison in ``?why_column=&why_group=&
 
 import json
 
-import pandas as pd
 import streamlit as st
 
 from ui.cached_fairness import load_result
 from ui.explain_panels import show_slice_why_panel
 from ui.fairness_controls import choose_input, choose_slicing, choose_view, chosen_metrics
 from ui.shared import call_or_error, user_errors
-from visualizers.fairness import plot_metric_bars
+from visualizers.fairness import disparity_table, plot_metric_bars, slice_table
 
 st.title("Fairness slices")
 st.caption("A score counts as a positive prediction when score ≥ threshold; intervals are bootstrap percentiles.")
@@ -32,55 +31,15 @@ with user_errors():
 for metric in metrics:
     st.plotly_chart(plot_metric_bars(result, metric=metric, threshold=shown_threshold), key=f"bars-{metric}")
 
-frame = result.to_frame()
-frame = frame[
-    (frame["metric"].isin(metrics))
-    & (frame["threshold"].isna() if shown_threshold is None else frame["threshold"] == shown_threshold)
-]
-table = frame[
-    [
-        "slice",
-        "count",
-        "metric",
-        "value",
-        "ci_low",
-        "ci_high",
-        "difference",
-        "difference_ci_low",
-        "difference_ci_high",
-        "ratio",
-        "ratio_ci_low",
-        "ratio_ci_high",
-        "gap_excludes_zero",
-    ]
-]
 st.subheader("Slices vs baseline")
-st.caption("Highlighted: the difference's interval excludes zero.")
-st.dataframe(
-    table.style.apply(
-        lambda row: ["background-color: #fde2e2" if row["gap_excludes_zero"] else ""] * len(row),
-        axis=1,
-    ),
-    hide_index=True,
+st.caption(
+    "In the order of the charts. Rates in %, differences to the baseline in percentage points (pp); "
+    "[low, high] is the bootstrap interval; 'significant': the difference's interval excludes zero."
 )
+st.table(slice_table(result, metrics=metrics, threshold=shown_threshold), hide_index=True)
 st.subheader("Disparities")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "over": "*".join(d.over),
-                "disparity": d.name,
-                "value": d.estimate.value,
-                "ci_low": d.estimate.ci[0] if d.estimate.ci else None,
-                "ci_high": d.estimate.ci[1] if d.estimate.ci else None,
-                "reason": d.estimate.reason,
-            }
-            for d in result.disparities
-            if d.threshold == shown_threshold
-        ]
-    ),
-    hide_index=True,
-)
+st.caption("Per grouping: the largest difference between its slices (pp) or the smallest ratio.")
+st.table(disparity_table(result, threshold=shown_threshold), hide_index=True)
 if result.too_small:
     st.caption(
         "Too small to report: "
