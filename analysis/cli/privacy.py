@@ -57,6 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=default_workers(), help="parallel workers (default: %(default)s)"
     )
     privacy.add_argument("--exposed", type=int, default=12, help="how many most-exposed members to keep (default: 12)")
+    add_reference_arguments(privacy)
     add_json_option(privacy)
     privacy.add_argument("--html", metavar="PATH", type=output_file, help="write a self-contained HTML report to PATH")
     privacy.add_argument(
@@ -98,6 +99,58 @@ def build_spec(args: argparse.Namespace) -> MembershipAuditSpec:
         seed=args.seed,
         workers=args.workers,
         n_exposed=args.exposed,
+        reference=build_reference_options(args),
+    )
+
+
+def add_reference_arguments(privacy: argparse.ArgumentParser) -> None:
+    """Flags of the reference attacks (lira, lira-offline, offset, rmia, rmia-offline); see docs/privacy.md."""
+    group = privacy.add_argument_group("reference-model attacks (LiRA, offset, RMIA)")
+    group.add_argument(
+        "--reference-models", type=int, default=16, metavar="K", help="references to train (even; default 16)"
+    )
+    group.add_argument("--reference-outputs", metavar="DIR", help="precomputed reference outputs instead of training")
+    group.add_argument("--population", metavar="NPZ", help="extra x, y from the same distribution for the references")
+    group.add_argument("--recipe", metavar="FILE", help="training recipe as .json or .yaml (epochs, batch_size, ...)")
+    group.add_argument("--epochs", type=int, help="recipe: epochs (default 20)")
+    group.add_argument("--batch-size", type=int, help="recipe: batch size (default 64)")
+    group.add_argument("--optimizer", help="recipe: adam, sgd or rmsprop (default adam)")
+    group.add_argument("--learning-rate", type=float, help="recipe: learning rate (default 0.001)")
+    group.add_argument("--augmentation", help="recipe: off or flip (default off)")
+    group.add_argument("--engine", default="local", help="local (worker processes) or ray (default: %(default)s)")
+    group.add_argument(
+        "--lira-variance", default="auto", help="auto, fixed or per-example (auto: fixed below 64 references)"
+    )
+    group.add_argument("--rmia-a", type=float, help="RMIA's offline parameter a in [0, 1] (default: tuned)")
+    group.add_argument("--rmia-gamma", type=float, default=1.0, help="RMIA's pairwise threshold (default: 1)")
+
+
+def build_reference_options(args: argparse.Namespace):
+    """The ReferenceOptions of the flags, or None when no reference attack is asked for."""
+    from analysis.errors import describe_choices
+    from analysis.privacy.reference_spec import RECIPE_FIELDS, ReferenceEngine, ReferenceOptions, TrainingRecipe
+
+    if not any(AttackKind.parse(a).needs_references for a in args.attacks.split(",") if a.strip()):
+        return None
+    overrides = {name: getattr(args, name) for name in RECIPE_FIELDS if getattr(args, name) is not None}
+    recipe = TrainingRecipe.load(Path(args.recipe)) if args.recipe else None
+    if overrides:
+        recipe = TrainingRecipe.from_mapping({**(recipe.to_dict() if recipe else {}), **overrides})
+    variance = {"auto": None, "fixed": True, "per-example": False}
+    if args.lira_variance not in variance:
+        raise AnalysisInputError(f"--lira-variance {args.lira_variance!r}; choices are {describe_choices(variance)}")
+    if args.engine not in {e.value for e in ReferenceEngine}:
+        engines = describe_choices(e.value for e in ReferenceEngine)
+        raise AnalysisInputError(f"--engine {args.engine!r}; engines are {engines}")
+    return ReferenceOptions(
+        n_references=args.reference_models,
+        recipe=recipe,
+        population=_path(args.population),
+        reference_outputs=_path(args.reference_outputs),
+        engine=ReferenceEngine(args.engine),
+        fix_variance=variance[args.lira_variance],
+        rmia_a=args.rmia_a,
+        rmia_gamma=args.rmia_gamma,
     )
 
 

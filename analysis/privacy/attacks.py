@@ -27,17 +27,29 @@ class AttackKind(StrEnum):
     MLP = "mlp"
     RF = "rf"
     KNN = "knn"
+    LIRA = "lira"
+    LIRA_OFFLINE = "lira-offline"
+    OFFSET = "offset"
+    RMIA = "rmia"
+    RMIA_OFFLINE = "rmia-offline"
 
     @property
-    def library_type(self) -> AttackType:
+    def library_type(self) -> AttackType | None:
+        """tensorflow-privacy's ``run_attacks`` type; None for reference attacks (scored in
+        :mod:`analysis.privacy.reference_attacks`, not by one ``run_attacks`` call)."""
         from analysis.privacy.library import AttackType  # lazily: the CLI parser must start fast
 
-        return AttackType[_LIBRARY_NAMES[self]]
+        return AttackType[_LIBRARY_NAMES[self]] if self in _LIBRARY_NAMES else None
+
+    @property
+    def needs_references(self) -> bool:
+        """Whether the attack scores against reference models (LiRA, offset, RMIA)."""
+        return self not in _LIBRARY_NAMES
 
     @property
     def is_trained(self) -> bool:
         """Whether the attack fits a model (and so draws random numbers)."""
-        return self not in (AttackKind.THRESHOLD, AttackKind.ENTROPY)
+        return self in _LIBRARY_NAMES and self not in (AttackKind.THRESHOLD, AttackKind.ENTROPY)
 
     @property
     def is_default(self) -> bool:
@@ -72,5 +84,10 @@ _DESCRIPTIONS = {
     AttackKind.MLP: "multi-layer perceptron on outputs and loss (trained, slow)",
     AttackKind.RF: "random forest on outputs and loss (trained, slow)",
     AttackKind.KNN: "k-nearest neighbours on outputs and loss (trained, slow on big slices)",
+    AttackKind.LIRA: "likelihood ratio against IN and OUT reference models (LiRA, online; trains references)",
+    AttackKind.LIRA_OFFLINE: "one-sided test against OUT reference models only (LiRA, offline)",
+    AttackKind.OFFSET: "confidence minus its mean on OUT reference models (offset attack)",
+    AttackKind.RMIA: "pairwise likelihood ratio against population samples (RMIA, online)",
+    AttackKind.RMIA_OFFLINE: "RMIA with OUT reference models only and the offline parameter a",
 }
 DEFAULT_ATTACKS = (AttackKind.THRESHOLD, AttackKind.ENTROPY, AttackKind.LR)

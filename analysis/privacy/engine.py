@@ -16,6 +16,7 @@ import numpy as np
 from analysis.privacy.attacks import AttackKind
 from analysis.privacy.exposure import compute_loss_histogram, compute_risk_scores, most_exposed
 from analysis.privacy.inputs import AuditInputs, load_output_files
+from analysis.privacy.intervals import auc_interval, clopper_pearson
 from analysis.privacy.library import LIBRARY_DISTRIBUTIONS, AttackInputData, model_quality
 from analysis.privacy.progress import ignore_progress, scaled_progress
 from analysis.privacy.reliability import (
@@ -39,9 +40,9 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: Progress = igno
     """Run every requested attack on every requested slice; see the module docstring."""
     loading = 0.4 if isinstance(spec.source, ModelSource) else 0.05
     inputs = load_audit_inputs(spec, progress=scaled_progress(progress, 0.0, loading))
-    processes = use_worker_processes(
-        spec.attacks, workers=spec.workers, n_examples=inputs.members.n + inputs.nonmembers.n
-    )
+    classic = tuple(a for a in spec.attacks if not a.needs_references)
+    reference_attacks = tuple(a for a in spec.attacks if a.needs_references)
+    processes = use_worker_processes(classic, workers=spec.workers, n_examples=inputs.members.n + inputs.nonmembers.n)
     attack_input = build_attack_input(inputs, with_entropy=AttackKind.ENTROPY in spec.attacks)
     pairs: list[tuple[SliceKey, AttackKind]] = []
     tasks: list[AttackTask] = []
@@ -52,15 +53,15 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: Progress = igno
         if isinstance(planned, SkippedSlice):
             skipped.append(planned)
             continue
-        pairs += [(planned.key, attack) for attack in spec.attacks]
-        tasks += [attack_task(attack, planned.data) for attack in spec.attacks]
-    progress(loading, f"running {len(tasks)} attacks on {len(tasks) // len(spec.attacks)} slices")
+        pairs += [(planned.key, attack) for attack in classic]
+        tasks += [attack_task(attack, planned.data) for attack in classic]
+    progress(loading, f"running {len(tasks)} attacks on {len(tasks) // max(len(classic), 1)} slices")
     outcomes = run_attack_tasks(
         tasks,
         seed=spec.seed,
         workers=spec.workers,
         processes=processes,
-        progress=scaled_progress(progress, loading, 0.95),
+        progress=scaled_progress(progress, loading, 0.95 if not reference_attacks else 0.5),
     )
     del tasks
     rows = []
@@ -69,6 +70,20 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: Progress = igno
             skipped.append(SkippedSlice(key=key, attack=attack.value, reason=DECLINED))
         else:
             rows.append(build_row(key, attack, outcome))
+    reference = None
+    if reference_attacks:
+        from analysis.privacy.reference_run import run_reference_attacks
+
+        reference = run_reference_attacks(
+            reference_attacks,
+            spec.reference,
+            inputs,
+            source=spec.source,
+            seed=spec.seed,
+            workers=spec.workers,
+            progress=scaled_progress(progress, 0.5, 0.95),
+        )
+        rows += reference.rows
     progress(0.97, "risk scores and most exposed examples")
     loss_members, loss_nonmembers = attack_input.loss_train, attack_input.loss_test
     member_risk, nonmember_risk = compute_risk_scores(loss_members, loss_nonmembers)
@@ -92,6 +107,15 @@ def run_membership_audit(spec: MembershipAuditSpec, *, progress: Progress = igno
         class_names=inputs.class_names,
         member_risk=member_risk,
         nonmember_risk=nonmember_risk,
+        reference=None if reference is None else reference.summary,
+        reference_exposed=()
+        if reference is None
+        else most_exposed(
+            inputs.members,
+            loss_members,
+            reference.summary.scores[reference.summary.exposed_by][: inputs.members.n],
+            spec.n_exposed,
+        ),
         provenance={
             "inputs": dict(inputs.hashes),
             "parameters": spec.parameters(),
@@ -147,11 +171,13 @@ def build_row(key: SliceKey, attack: AttackKind, outcome: AttackOutcome) -> Atta
     if small:
         notes.append(small_slice_note(outcome.n_members, outcome.n_nonmembers))
     tpr_at_fpr: dict[float, float | None] = {}
+    tpr_ci: dict[float, tuple[float, float] | None] = {}
     for fpr, tpr in zip(REPORTED_FPRS, outcome.tpr_at_reported_fprs, strict=True):
         if tpr_is_reportable(outcome.n_nonmembers, fpr):
             tpr_at_fpr[fpr] = float(tpr)
+            tpr_ci[fpr] = clopper_pearson(round(float(tpr) * outcome.n_members), outcome.n_members)
         else:
-            tpr_at_fpr[fpr] = None
+            tpr_at_fpr[fpr], tpr_ci[fpr] = None, None
             notes.append(too_few_nonmembers_note(outcome.n_nonmembers, fpr))
     return AttackRow(
         slice=key,
@@ -167,4 +193,6 @@ def build_row(key: SliceKey, attack: AttackKind, outcome: AttackOutcome) -> Atta
         small=small,
         roc_fpr=outcome.roc_fpr,
         roc_tpr=outcome.roc_tpr,
+        tpr_ci=tpr_ci,
+        auc_ci=auc_interval(outcome.auc, outcome.n_members, outcome.n_nonmembers),
     )

@@ -16,9 +16,15 @@ sys.skip_tf_privacy_import = True  # must precede the first `import tensorflow_p
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import (  # noqa: E402
     membership_inference_attack as mia,
 )
+from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.advanced_mia import (  # noqa: E402
+    calculate_statistic,
+    compute_score_lira,
+    compute_score_offset,
+)
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_structures import (  # noqa: E402
     AttackInputData,
     AttackType,
+    RocCurve,
     SingleAttackResult,
     SingleSliceSpec,
     SlicingFeature,
@@ -58,10 +64,14 @@ __all__ = [
     "LIBRARY_DISTRIBUTIONS",
     "AttackInputData",
     "AttackType",
+    "RocCurve",
     "SingleAttackResult",
     "SingleSliceSpec",
     "SlicingFeature",
     "SlicingSpec",
+    "calculate_statistic",
+    "compute_score_lira",
+    "compute_score_offset",
     "get_single_slice_specs",
     "get_slice",
     "model_quality",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.privacy.attacks import AttackKind
+from analysis.privacy.reference_result import ReferenceSummary
 from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
 from analysis.privacy.slicing import SkippedSlice, SliceKey, SliceKind
 
@@ -66,6 +67,9 @@ class AttackRow:
     small: bool = False
     roc_fpr: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False)
     roc_tpr: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False)
+    # 95% intervals: Clopper-Pearson per reported TPR (None where the TPR is not reported), Hanley-McNeil for AUC
+    tpr_ci: Mapping[float, tuple[float, float] | None] = field(default_factory=dict)
+    auc_ci: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,8 @@ class AttackRow:
             "attacker_advantage": _number(self.attacker_advantage),
             "ppv": _number(self.ppv),
             "tpr_at_fpr": {str(f): _number(t) for f, t in self.tpr_at_fpr.items()},
+            "tpr_ci": {str(f): None if ci is None else [_number(v) for v in ci] for f, ci in self.tpr_ci.items()},
+            "auc_ci": None if self.auc_ci is None else [_number(v) for v in self.auc_ci],
             "epsilon_lower_bound": _number(self.epsilon_lower_bound),
             "notes": list(self.notes),
             "small_slice": self.small,
@@ -102,6 +108,8 @@ class AttackRow:
             small=data.get("small_slice", False),
             roc_fpr=np.asarray(data["roc"]["fpr"], dtype=np.float64),
             roc_tpr=np.asarray(data["roc"]["tpr"], dtype=np.float64),
+            tpr_ci={float(f): None if ci is None else tuple(ci) for f, ci in data.get("tpr_ci", {}).items()},
+            auc_ci=None if data.get("auc_ci") is None else tuple(data["auc_ci"]),
         )
 
 
@@ -184,6 +192,10 @@ class MembershipAuditResult:
     class_names: tuple[str, ...] = ()
     member_risk: np.ndarray | None = field(default=None, compare=False)
     nonmember_risk: np.ndarray | None = field(default=None, compare=False)
+    # Reference attacks (LiRA, offset, RMIA): how the references were used, and the members their
+    # strongest attack scores highest (risk_score = that attack's score)
+    reference: ReferenceSummary | None = None
+    reference_exposed: tuple[ExposedExample, ...] = ()
     # What a record stores beside the result: {"inputs": hashes, "parameters": ..., "versions": ...}
     provenance: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -304,6 +316,8 @@ class MembershipAuditResult:
             },
             "loss_histogram": self.loss_histogram.to_dict(),
             "exposed_examples": [e.to_dict() for e in self.exposed],
+            "reference": None if self.reference is None else self.reference.to_dict(),
+            "reference_exposed_examples": [e.to_dict() for e in self.reference_exposed],
         }
 
     @classmethod
@@ -325,4 +339,6 @@ class MembershipAuditResult:
             loss_histogram=LossHistogram.from_dict(data["loss_histogram"]),
             exposed=tuple(ExposedExample.from_dict(e) for e in data["exposed_examples"]),
             class_names=tuple(data.get("class_names", ())),
+            reference=None if data.get("reference") is None else ReferenceSummary.from_dict(data["reference"]),
+            reference_exposed=tuple(ExposedExample.from_dict(e) for e in data.get("reference_exposed_examples", ())),
         )

@@ -22,6 +22,7 @@ from typing import Any
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
 from analysis.privacy.inputs import ModelOutputs
+from analysis.privacy.reference_spec import ReferenceOptions
 
 _SLICE_NAMES = ("class", "percentile", "correctness")
 COLUMN_PREFIX = "column:"
@@ -145,6 +146,7 @@ class MembershipAuditSpec:
     seed: int = 0
     workers: int = field(default_factory=default_workers)
     n_exposed: int = 12
+    reference: ReferenceOptions | None = None  # for LiRA/offset/RMIA; None = the defaults when one is asked for
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, ModelSource | OutputFilesSource | OutputArraysSource):
@@ -153,6 +155,8 @@ class MembershipAuditSpec:
         if not attacks:
             raise AnalysisInputError(f"choose at least one attack: {describe_choices(k.value for k in AttackKind)}")
         object.__setattr__(self, "attacks", attacks)
+        if any(a.needs_references for a in attacks) and self.reference is None:
+            object.__setattr__(self, "reference", ReferenceOptions())
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise AnalysisInputError(f"seed {self.seed!r} must be an integer from 0 to 2**32 - 1")
         if not 1 <= self.workers <= 64:
@@ -168,6 +172,7 @@ class MembershipAuditSpec:
             "slices": self.slicing.names(),
             "seed": self.seed,
             "n_exposed": self.n_exposed,
+            **({} if self.reference is None else {"reference": self.reference.describe()}),
         }
 
 

@@ -158,9 +158,14 @@ def test_slice_column_missing(good):
     [
         (
             {"attacks": ("threshold", "svm")},
-            "unknown attack 'svm'; attacks are 'threshold', 'entropy', 'lr', 'mlp', 'rf' or 'knn'",
+            "unknown attack 'svm'; attacks are 'threshold', 'entropy', 'lr', 'mlp', 'rf', 'knn', 'lira', "
+            "'lira-offline', 'offset', 'rmia' or 'rmia-offline'",
         ),
-        ({"attacks": ()}, "choose at least one attack: 'threshold', 'entropy', 'lr', 'mlp', 'rf' or 'knn'"),
+        (
+            {"attacks": ()},
+            "choose at least one attack: 'threshold', 'entropy', 'lr', 'mlp', 'rf', 'knn', 'lira', 'lira-offline', "
+            "'offset', 'rmia' or 'rmia-offline'",
+        ),
         ({"seed": -1}, "seed -1 must be an integer from 0 to 2**32 - 1"),
         ({"workers": 0}, "workers 0 must be between 1 and 64"),
     ],
