@@ -18,6 +18,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -80,7 +81,8 @@ def run_verify(args: argparse.Namespace) -> int:
     files = locate_inputs(record, given)
     os.environ["LOUPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="loupe-verify-")  # re-run, never read back
     progress(f"re-running {record.record_id} ({record.kind}) ...")
-    payload = rerun.run(record, files)
+    with registry_for_rerun(record, files):
+        payload = rerun.run(record, files)
     recorded = {**record.to_dict(), "result": rerun.comparable(record.result)}
     rerun_payload = {**payload, "result": rerun.comparable(payload["result"])}
     differences = [
@@ -140,7 +142,10 @@ def locate_inputs(record: AnalysisRecord, given: Mapping[str, Path]) -> dict[str
     for name, value in _recorded_paths(record):
         seen.setdefault(name, value)
     files: dict[str, Path] = {}
-    for name, recorded in record.inputs.items():
+    inputs = dict(record.inputs)
+    if record.model_id and record.revision and "model" not in inputs:  # a fairness record names it only here
+        inputs["model"] = record.revision
+    for name, recorded in inputs.items():
         digest = str(recorded).split("[", 1)[0]  # a split of a file: "<sha256>[split=train]"
         if digest in given:
             actual = sha256_path(given[digest])
@@ -160,6 +165,62 @@ def locate_inputs(record: AnalysisRecord, given: Mapping[str, Path]) -> dict[str
             )
         files[name] = found
     return files
+
+
+@contextmanager
+def registry_for_rerun(record: AnalysisRecord, files: Mapping[str, Path]) -> Iterator[None]:
+    """The registry a model-scored re-run reads: this home's, or a scratch one for moved files.
+
+    The capabilities load a record's model (and its linked data sets) through the registry. When
+    the located model file is the one the registry names, nothing changes. When it was found
+    elsewhere (``--file``, or the model is not registered in this home), the model is registered
+    again in a scratch home from the located files, with the registered revision's trust and
+    user-set input range, and ``LOUPE_HOME`` points there for the re-run only: the same content
+    hash gives the same revision, and this home's registry is never written.
+    """
+    from analysis.datasets import DatasetRole
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
+
+    model_file = files.get("model")
+    if not record.model_id or model_file is None:
+        yield
+        return
+    registry = ModelRegistry()
+    model = registry.get(record.model_id) if record.model_id in registry.ids() else None
+    revision = next((r for r in model.revisions if r.revision == record.revision), None) if model else None
+    linked = model.datasets if model else ()
+    if revision is not None and Path(revision.path).resolve() == Path(model_file).resolve():
+        yield
+        return
+    datasets: dict[DatasetRole, Path] = {}
+    for name, value in record.inputs.items():
+        digest, split = str(value).split("[", 1)[0], "[" in str(value)
+        role = next((d.role for d in linked if d.sha256 == digest), None)
+        if role is None and name in files and name != "model":
+            role = DatasetRole.DATA if split or name == "data" else DatasetRole(name)
+        if role is not None and name in files:
+            datasets[role] = files[name]
+    user_range = revision is not None and revision.summary.input_range_source == "set by the user"
+    scratch = Path(tempfile.mkdtemp(prefix="loupe-verify-home-"))
+    ModelRegistry(scratch).register(
+        RegisterModelSpec(
+            path=Path(model_file),
+            model_id=record.model_id,
+            datasets=datasets,
+            trust_model_code=revision.trusted if revision is not None else False,
+            input_range=tuple(revision.summary.input_range) if user_range else None,
+            input_name=revision.summary.input_name if revision is not None else None,
+        )
+    )
+    previous = os.environ.get("LOUPE_HOME")
+    os.environ["LOUPE_HOME"] = str(scratch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("LOUPE_HOME", None)
+        else:
+            os.environ["LOUPE_HOME"] = previous
 
 
 def _registry_locations(record: AnalysisRecord) -> Iterator[tuple[str, list[Path]]]:
