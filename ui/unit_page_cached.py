@@ -8,11 +8,14 @@ When the entry is missing, the page falls back to :func:`ui.unit_examples.show_u
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import streamlit as st
 
 from analysis.errors import AnalysisInputError
 from analysis.microscope.dataset_examples import DatasetExamplesSpec
+from analysis.microscope.site_export import published_unit_path
 from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
 from ui.shared import get_registry
@@ -37,8 +40,20 @@ def _row(title: str, thumbnails: tuple[Thumbnail, ...]) -> None:
         column.image(thumbnail.png, caption=f"#{thumbnail.index}: {thumbnail.value:.3g}", width="stretch")
 
 
+def published_copy_url(link: UnitLink) -> str | None:
+    """The unit's page in the static site (``LOUPE_SITE_DIR`` exported, served at ``LOUPE_SITE_URL``), if there."""
+    site_dir, site_url = os.environ.get("LOUPE_SITE_DIR"), os.environ.get("LOUPE_SITE_URL")
+    if not site_dir or not site_url:
+        return None
+    path = published_unit_path(Path(site_dir), link.model.model_id, link.revision.revision, link.layer.name, link.unit)
+    return None if path is None else f"{site_url.rstrip('/')}/{path}"
+
+
 def show_cached_unit_examples(link: UnitLink) -> bool:
     """Show the unit's examples, histogram and JSON download from the cache; False if not precomputed."""
+    published = published_copy_url(link)
+    if published:
+        st.markdown(f"[Published copy]({published}) (static page, pinned to revision {link.revision.short})")
     page = cached_unit_page(link)
     if page is None:
         return False
