@@ -1,7 +1,9 @@
 """/privacy: membership-inference audits of a model, and stored audits at stable URLs.
 
 ``?model=<id>`` opens the audit form for a model (with its past audits); ``?audit=<record id>``
-reopens a stored audit. Audits of precomputed outputs (any framework) run from the CLI:
+reopens a stored audit; ``?compare=<id>,<id>,...`` (or ``?compare=run:<name>``) sets audits'
+vulnerability against test accuracy and epoch (:mod:`ui.privacy_compare`). Audits of precomputed
+outputs (any framework) run from the CLI:
 ``python -m analysis privacy --members-outputs A.npz --nonmembers-outputs B.npz``.
 """
 
@@ -14,11 +16,17 @@ from ui.access import can_write, sign_in_hint
 from ui.admission import admitted
 from ui.cached_privacy import attack_workers, stored_audit
 from ui.lineage_views import show_lineage
+from ui.privacy_compare import show_comparison
 from ui.privacy_views import audit_form, past_audits, show_audit
 from ui.shared import call_or_error, model_picker, user_errors
 
 st.title("Privacy audits")
 st.caption("Does the model leak who was in its training data? Membership-inference attacks by tensorflow-privacy.")
+
+compare = st.query_params.get("compare")
+if compare:
+    show_comparison(compare)
+    st.stop()
 
 audit_id = st.query_params.get("audit")
 if audit_id:
