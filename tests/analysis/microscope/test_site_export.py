@@ -248,3 +248,38 @@ def test_the_app_finds_a_published_unit_page(home: Path, tmp_path: Path) -> None
     assert published_unit_path(out, MODEL_ID, result.revision, "conv2", 2) is None
     assert published_unit_path(tmp_path / "nowhere", MODEL_ID, result.revision, "conv1", 2) is None
     assert PurePosixPath(found).parts[2] == result.revision[:12]
+
+
+def test_a_dense_layer_lists_examples_as_rows_and_counts_the_ties(loupe_home: Path, tmp_path: Path) -> None:
+    """Hand-set weights: unit 0 = relu(x0 - 0.5), unit 1 = relu(x1); the ties at 0 are counted with numpy."""
+    import keras
+    import numpy as np
+
+    from analysis.datasets import DatasetRole
+    from analysis.microscope.dataset_examples import DatasetExamplesSpec
+    from analysis.microscope.unit_pages import compute_unit_pages
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
+
+    inputs = keras.Input((3,), name="features")
+    dense = keras.layers.Dense(2, activation="relu", name="dense")
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="out")(dense(inputs)))
+    dense.set_weights([np.array([[1, 0], [0, 1], [0, 0]], np.float32), np.array([-0.5, 0], np.float32)])
+    model.save(tmp_path / "dense.keras")
+    x = np.random.default_rng(0).uniform(0, 1, (60, 3)).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=(x[:, 2] > 0.5).astype(np.int64))
+    ModelRegistry().register(
+        RegisterModelSpec(
+            path=tmp_path / "dense.keras", model_id="dense", datasets={DatasetRole.DATA: tmp_path / "data.npz"}
+        )
+    )
+    compute_unit_pages(DatasetExamplesSpec(model_id="dense", layer="dense"))
+    result = export_site(SiteExportSpec(model_id="dense", out=tmp_path / "site", layers=("dense",)))
+    assert result.pending == {"dense": ()} and result.examples_missing == {"dense": ()}
+    folder = tmp_path / "site" / f"models/dense/{result.revision[:12]}/dense"
+    tied = (folder / "0.html").read_text()
+    assert "Feature visualization" not in tied and "ranked by the unit's activation" in tied
+    assert f"<strong>{int((x[:, 0] <= 0.5).sum())} examples at 0</strong>" in tied
+    rows = (folder / "1.html").read_text()
+    assert "<th>example</th><th>activation</th>" in rows
+    assert f'<td class="num">{int(np.argmax(x[:, 1]))}</td><td class="num">{x[:, 1].max():.3g}</td>' in rows
+    assert "img" not in (folder / "index.html").read_text().split('class="grid"')[1]  # text tiles, no images
