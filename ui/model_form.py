@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analysis.data_forms import CONVERTED_SUFFIXES, DataSourceSpec, Fit
 from analysis.datasets import DatasetRole
 from analysis.demo.build import DEMO_IDS
 from analysis.errors import AnalysisInputError
@@ -29,6 +30,7 @@ from ui.shared import user_errors
 
 PENDING_KEY = "loupe:pending-registration"
 MODEL_SUFFIXES = (".keras", ".h5")
+DATA_SUFFIXES = (".npz", *CONVERTED_SUFFIXES)
 DEMO_ID = (
     "model id {model_id!r} belongs to a demo model; only the server's operator replaces it "
     "(python -m analysis models build-demo). Choose another id"
@@ -45,7 +47,7 @@ class PendingRegistration:
 
     model_id: str
     source: Path
-    data: Path | None
+    data: Path | DataSourceSpec | None
     current: str
     current_file: str
     registered_at: str
@@ -59,9 +61,17 @@ def add_model_form(registry: ModelRegistry) -> None:
         upload = st.file_uploader(f"Upload a .keras or .h5 model (at most {megabytes:,.0f} MB)", type=["keras", "h5"])
         path = st.text_input("…or a model path in the allowed folders (.keras, .h5 or SavedModel)") if roots else ""
         data_upload = st.file_uploader(
-            "Optional: a dataset .npz (x, y, split, feature_names, meta_<column>)", type=["npz"]
+            "Optional: a data set, .npz (x, y, …) or a .csv / .parquet table", type=["npz", "csv", "parquet"]
         )
-        data_path = st.text_input("…or a dataset path in the allowed folders") if roots else ""
+        data_path = (
+            st.text_input("…or a data path in the allowed folders: .npz, table, or an image folder") if roots else ""
+        )
+        label_column, meta_columns = st.columns(2)
+        label = label_column.text_input("Table: label column", value="label")
+        meta = meta_columns.text_input("Table: metadata columns (comma-separated, for slicing)")
+        features_column, fit_column = st.columns(2)
+        features = features_column.text_input("Table: feature columns (default: every numeric one)")
+        fit = fit_column.radio("Images: fit to the model's size", [f.value for f in Fit], horizontal=True)
         submitted = st.form_submit_button("Register", type="primary")
     st.caption(CODE_NOTE)
     if roots:
@@ -83,9 +93,11 @@ def add_model_form(registry: ModelRegistry) -> None:
         else:
             raise AnalysisInputError("upload a .keras or .h5 model" + (" or give its path" if roots else ""))
         if data_upload is not None:
-            data = store_upload(data_upload.getbuffer(), data_upload.name, suffixes=(".npz",))
+            data = store_upload(data_upload.getbuffer(), data_upload.name, suffixes=DATA_SUFFIXES)
         else:
-            data = resolve_allowed_path(data_path, roots) if data_path.strip() else None
+            data = resolve_allowed_path(data_path, roots, folders=True) if data_path.strip() else None
+        if data is not None and (data.is_dir() or data.suffix.lower() in CONVERTED_SUFFIXES):
+            data = DataSourceSpec(path=data, label=label.strip() or "label", features=features, meta=meta, fit=Fit(fit))
         if spec.model_id in registry.ids():
             current = registry.get(spec.model_id).current
             st.session_state[PENDING_KEY] = PendingRegistration(
@@ -124,7 +136,9 @@ def confirm_replacement(registry: ModelRegistry) -> None:
             _register(registry, pending.model_id, pending.source, pending.data, replaces=pending.current)
 
 
-def _register(registry: ModelRegistry, model_id: str, source: Path, data: Path | None, *, replaces: str | None) -> None:
+def _register(
+    registry: ModelRegistry, model_id: str, source: Path, data: Path | DataSourceSpec | None, *, replaces: str | None
+) -> None:
     spec = RegisterModelSpec(
         path=source,
         model_id=model_id,
@@ -132,7 +146,7 @@ def _register(registry: ModelRegistry, model_id: str, source: Path, data: Path |
         trust_model_code=False,  # never from the web UI, whatever the request says
         replaces=replaces,
     )
-    with admitted("register", f"registering {model_id}"), st.spinner("Loading and inspecting the model…"):
+    with admitted("register", f"registering {model_id}"), st.spinner("Loading the model, converting its data…"):
         added: ModelRecord = registry.register(spec)
     enqueue_record(added)  # the background worker renders every unit of every layer
     st.success(f"Registered {added.model_id} at revision {added.current.short}; its units are queued for rendering.")

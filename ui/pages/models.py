@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from ui.access import READ_ONLY, can_write, sign_in_hint
+from ui.dataset_preview import show_bring_your_own, show_first_examples
 from ui.model_form import add_model_form, confirm_replacement
 from ui.shared import get_registry, user_errors
 
 st.title("Models")
+show_bring_your_own()
 registry = get_registry()
 ids = registry.ids()
 wanted = st.query_params.get("model")
@@ -43,15 +45,11 @@ if ids:
             label=f"{layer.name} — {layer.kind}, output {list(layer.output_shape)}, {layer.units} units",
             query_params={"model": record.model_id, "layer": layer.name},
         )
-    st.markdown("**Linked datasets**")
-    st.dataframe(
-        pd.DataFrame(
-            [{**d.to_dict(), "path": Path(d.path).name, "sha256": d.sha256[:12]} for d in record.datasets]
-        ).rename(columns={"path": "file"})
-        if record.datasets
-        else None,
-        hide_index=True,
-    )
+    st.markdown("**Linked datasets** (what Loupe sees: the first examples after conversion)")
+    for dataset in record.datasets:
+        show_first_examples(dataset, summary)
+    if not record.datasets:
+        st.caption("No data set linked: dataset examples, privacy and fairness need one (see above).")
     st.markdown("**Revisions** (newest first; pin one with `rev=<prefix>` in any link)")
     st.dataframe(
         pd.DataFrame(

@@ -28,6 +28,10 @@ def expected_x(pixels: np.ndarray, low: float = -1.0, high: float = 1.0) -> np.n
 
 @pytest.fixture
 def image_forms(tmp_path: Path) -> ImageForms:
+    return make_image_forms(tmp_path)
+
+
+def make_image_forms(tmp_path: Path) -> ImageForms:
     from PIL import Image
 
     rng = np.random.default_rng(7)
@@ -63,6 +67,10 @@ class TableForms:
 
 @pytest.fixture
 def table_forms(tmp_path: Path) -> TableForms:
+    return make_table_forms(tmp_path)
+
+
+def make_table_forms(tmp_path: Path) -> TableForms:
     import pandas as pd
 
     rng = np.random.default_rng(3)
