@@ -443,7 +443,7 @@ def _examples(content: LayerContent, unit: int, files: dict[str, bytes], folder:
         ("data set SHA-256", entry.dataset_sha256[:16] + "…"),
     ]
     parts.append("<h3>Statistics</h3>" + table(["statistic", "value"], stats, numeric=(False, True)))
-    parts.append(f'<p><a href="{unit}.json" download>Download unit data (JSON)</a></p>')
+    parts.append(f'<p class="noprint"><a href="{unit}.json" download>Download unit data (JSON)</a></p>')
     return "".join(parts)
 
 

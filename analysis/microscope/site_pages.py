@@ -28,7 +28,7 @@ h1{font-size:1.55rem;margin:.2rem 0 .3rem;overflow-wrap:anywhere}
 h2{font-size:1.15rem;margin:1.1rem 0 .4rem}
 h3{font-size:.95rem;margin:.8rem 0 .3rem}
 a{color:var(--accent)}
-.meta,.note{color:var(--muted);font-size:13px}
+.meta,.note{color:var(--muted);font-size:13px;overflow-wrap:anywhere}
 .nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;margin:.4rem 0 .8rem;font-size:14px}
 .pending-note{background:#fff6e0;border:1px solid #f0d9a0;border-radius:4px;padding:.4rem .6rem;font-size:14px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(84px,1fr));gap:8px;margin:.5rem 0}
@@ -58,7 +58,7 @@ ul.layers{padding-left:1.2rem}
 .connections{display:grid;grid-template-columns:repeat(auto-fill,minmax(84px,1fr));gap:8px}
 footer{border-top:1px solid var(--line);margin-top:2rem;padding:.6rem 1rem;font-size:12px;color:var(--muted)}
 @media print{
- header.site,.nav,footer .noprint{display:none}
+ header.site,.nav,.noprint{display:none}
  main{max-width:none;padding:0}
  body{font-size:11pt}
  a{color:inherit;text-decoration:none}
@@ -107,7 +107,7 @@ def page(
         f"{canonical_tag}{head_extra}</head>\n<body>\n"
         f'<header class="site"><nav aria-label="breadcrumbs">{trail}</nav></header>\n'
         f"<main>\n{body}\n</main>\n"
-        '<footer>A static copy exported by Loupe (<span class="noprint">python -m analysis export-site</span>); '
+        '<footer>A static copy exported by Loupe<span class="noprint"> (python -m analysis export-site)</span>; '
         'every file is listed with its SHA-256 in <a href="'
         f'{esc(relative(path, "manifest.json"))}">manifest.json</a>.</footer>\n'
         "</body>\n</html>\n"
