@@ -177,8 +177,9 @@ def _exposed(result: MembershipAuditResult, notes: tuple[str, ...] = ()) -> None
             cell.image(
                 example.image_png,
                 width=96,
-                caption=f"#{example.index} · stored label: {label} · predicted: {predicted} · "
-                f"risk {example.risk_score:.2f} · loss {example.loss:.2g}",
+                caption=f"#{example.index} · stored label: {label}"
+                + ("" if predicted == label else f" · predicted: {predicted}")
+                + f" · risk {example.risk_score:.2f}",
             )
     else:
         st.table(

@@ -7,14 +7,36 @@ Pure functions of :mod:`analysis.explain` results; no I/O, no analysis. Positive
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.explain.slices import SliceComparison
 from analysis.explain.spec import AttributionResult
+from visualizers.style import NEGATIVE, POSITIVE, add_legend_entries, finish_layout, number_text
 
-POSITIVE = "#dc2626"
-NEGATIVE = "#2563eb"
 NEUTRAL = "#6b7280"
+# Names that say nothing about what an output means (Keras defaults and generic heads).
+_GENERIC_OUTPUTS = ("dense", "output", "outputs", "predictions", "prediction", "probs", "logits", "softmax", "out")
+
+
+def output_meaning(layer_name: str | None, *, binary: bool, class_index: int | None) -> str:
+    """What the explained output means, for titles: a named binary output's name ('repay probability'),
+    otherwise 'probability of class k' / 'output k'.
+
+    ``layer_name`` is the model's output layer; a generic or numbered Keras name ('dense_3', 'probs')
+    says nothing, so the class index is used instead.
+    """
+    name = (layer_name or "").strip()
+    base = name.rstrip("0123456789").rstrip("_").lower()
+    if binary and name and base not in _GENERIC_OUTPUTS:
+        return name.replace("_", " ")
+    if class_index is None or class_index < 0:
+        return "the unit's activation"
+    return f"probability of class {class_index}" if binary or name else f"output {class_index}"
+
+
+def _legend_for_signs(figure: go.Figure, meaning: str) -> None:
+    add_legend_entries(figure, [(POSITIVE, f"raises {meaning}"), (NEGATIVE, f"lowers {meaning}")])
 
 
 def _check_tabular(result: AttributionResult) -> None:
@@ -22,7 +44,9 @@ def _check_tabular(result: AttributionResult) -> None:
         raise ValueError("this chart needs a tabular result; for images use attribution_overlay")
 
 
-def _target_text(result: AttributionResult, position: int) -> str:
+def _target_text(result: AttributionResult, position: int, meaning: str | None = None) -> str:
+    if meaning:
+        return meaning
     if result.classes[position] >= 0:
         return f"class {int(result.classes[position])}"
     return f"unit {result.target.label()}"
@@ -33,17 +57,21 @@ def _top(values: np.ndarray, max_features: int) -> np.ndarray:
     return np.argsort(-np.abs(values), kind="stable")[:max_features]
 
 
-def plot_waterfall(result: AttributionResult, *, example: int, max_features: int = 10) -> go.Figure:
-    """From the expected value to the example's output, one step per feature (largest |attribution| first).
+def plot_waterfall(
+    result: AttributionResult, *, example: int, max_features: int = 10, meaning: str | None = None
+) -> go.Figure:
+    """From the expected value to the example's output, one step per feature (largest |attribution| on top).
 
-    ``example`` is a row index of the data set that the result explains. Features beyond
-    ``max_features`` are summed into one "other features" step, so the bars still end at the output.
+    ``example`` is a row index of the data set that the result explains; ``meaning`` says what the
+    output is (see :func:`output_meaning`). Features beyond ``max_features`` are summed into one
+    "other features" step, so the bars still end at the output. The expected value and the output
+    are drawn as lines named in the legend (never as labels over the axis ticks).
     """
     _check_tabular(result)
     i = result.position(example)
     values = result.values[i].astype(np.float64)
     top = _top(values, max_features)
-    labels = [f"{result.feature_names[j]} = {result.inputs[i, j]:.4g}" for j in top]
+    labels = [f"{result.feature_names[j]} = {number_text(float(result.inputs[i, j]))}" for j in top]
     steps = values[top].tolist()
     rest = np.setdiff1d(np.arange(len(values)), top)
     if len(rest):
@@ -52,6 +80,7 @@ def plot_waterfall(result: AttributionResult, *, example: int, max_features: int
     # plotly draws the first category at the bottom of a horizontal chart: reverse so the largest is on top
     labels, steps = labels[::-1], steps[::-1]
     expected, output = float(result.expected_values[i]), float(result.outputs[i])
+    what = _target_text(result, i, meaning)
     figure = go.Figure(
         go.Waterfall(
             orientation="h",
@@ -61,40 +90,45 @@ def plot_waterfall(result: AttributionResult, *, example: int, max_features: int
             measure=["relative"] * len(steps),
             increasing={"marker": {"color": POSITIVE}},
             decreasing={"marker": {"color": NEGATIVE}},
-            hovertemplate="%{y}<br>attribution %{x:+.4g}<extra></extra>",
+            hovertemplate="%{y}<br>attribution %{x:+.3g}<extra></extra>",
+            showlegend=False,
         )
     )
-    figure.add_vline(
-        x=expected,
-        line_dash="dot",
-        line_color=NEUTRAL,
-        annotation_text=f"expected {expected:.3g}",
-        annotation_position="bottom",
+    figure.add_vline(x=expected, line_dash="dot", line_color=NEUTRAL)
+    figure.add_vline(x=output, line_color="black")
+    _legend_for_signs(figure, what)
+    add_legend_entries(
+        figure,
+        [
+            (NEUTRAL, f"dotted: expected {what}, {number_text(expected)} (mean over the background rows)"),
+            ("black", f"solid: this example's {what}, {number_text(output)}"),
+        ],
+        symbol="line-ns-open",
     )
-    figure.add_vline(x=output, line_color="black", annotation_text=f"output {output:.3g}", annotation_position="top")
-    figure.update_layout(
-        title=f"Example {example}: why {_target_text(result, i)} = {output:.3g}",
-        xaxis_title="model output",
-        height=120 + 28 * len(steps),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
-        showlegend=False,
+    finish_layout(
+        figure,
+        title=f"Example {example}: why {what} = {number_text(output)}",
+        height=190 + 28 * len(steps),
     )
+    figure.update_xaxes(title=what)
     return figure
 
 
 def plot_attribution_bars(
-    result: AttributionResult, *, example: int | None = None, max_features: int = 20
+    result: AttributionResult, *, example: int | None = None, max_features: int = 20, meaning: str | None = None
 ) -> go.Figure:
     """One example's attributions (signed), or with ``example=None`` the global mean |attribution| per feature."""
     _check_tabular(result)
+    what = meaning or _target_text(result, 0)
     if example is None:
         values = result.mean_abs()
         colours = [NEUTRAL] * len(values)
-        title, axis = f"Feature importance: mean |SHAP| over {len(result.examples)} examples", "mean |attribution|"
+        title = f"Which features move {what} most: mean |SHAP| over {len(result.examples)} examples"
+        axis = f"mean |attribution| (change in {what})"
     else:
         values = result.values[result.position(example)].astype(np.float64)
         colours = [POSITIVE if v > 0 else NEGATIVE for v in values]
-        title, axis = f"Example {example}: attributions", "attribution"
+        title, axis = f"Example {example}: each feature's push on {what}", f"attribution (change in {what})"
     top = _top(values, max_features)[::-1]
     figure = go.Figure(
         go.Bar(
@@ -102,16 +136,39 @@ def plot_attribution_bars(
             y=[result.feature_names[j] for j in top],
             orientation="h",
             marker_color=[colours[j] for j in top],
-            hovertemplate="%{y}: %{x:.4g}<extra></extra>",
+            hovertemplate="%{y}: %{x:.3g}<extra></extra>",
+            showlegend=False,
         )
     )
-    figure.update_layout(
-        title=title, xaxis_title=axis, height=120 + 24 * len(top), margin={"l": 10, "r": 10, "t": 50, "b": 40}
-    )
+    if example is not None:
+        _legend_for_signs(figure, what)
+    finish_layout(figure, title=title, height=150 + 24 * len(top), legend=example is not None)
+    figure.update_xaxes(title=axis)
     return figure
 
 
-def plot_beeswarm(result: AttributionResult, *, max_features: int = 12, seed: int = 0) -> go.Figure:
+def attribution_table(result: AttributionResult, *, example: int, meaning: str | None = None) -> pd.DataFrame:
+    """One example's features in the charts' order (largest |attribution| first), with readable columns."""
+    _check_tabular(result)
+    i = result.position(example)
+    values = result.values[i].astype(np.float64)
+    what = _target_text(result, i, meaning)
+    return pd.DataFrame(
+        [
+            {
+                "Feature": result.feature_names[j],
+                "Value": number_text(float(result.inputs[i, j])),
+                f"Attribution (change in {what})": ("+" if values[j] > 0 else "") + number_text(float(values[j])),
+                "Direction": "raises" if values[j] > 0 else ("lowers" if values[j] < 0 else "none"),
+            }
+            for j in _top(values, len(values))
+        ]
+    )
+
+
+def plot_beeswarm(
+    result: AttributionResult, *, max_features: int = 12, seed: int = 0, meaning: str | None = None
+) -> go.Figure:
     """Every example's attribution per feature (one dot each), coloured by the feature's value.
 
     Features are ordered by mean |attribution| (most important on top); colour is the value's
@@ -152,12 +209,13 @@ def plot_beeswarm(result: AttributionResult, *, max_features: int = 12, seed: in
             )
         )
     figure.add_vline(x=0, line_color=NEUTRAL)
+    what = meaning or _target_text(result, 0)
+    finish_layout(figure, title=f"How each feature moves {what}, over {n} examples", height=140 + 36 * len(order))
     figure.update_layout(
-        title=f"SHAP values of {n} examples",
-        xaxis_title="attribution (impact on the model output)",
+        xaxis_title=f"attribution (change in {what}); right of 0 raises it",
         yaxis={"tickvals": list(range(len(order))), "ticktext": [result.feature_names[j] for j in order]},
-        height=140 + 36 * len(order),
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        showlegend=False,
+        margin={"b": 50},
     )
     return figure
 

@@ -75,10 +75,10 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
     finish_layout(
         figure,
         title="How many members an attack finds (TPR) at few false alarms (FPR)",
-        height=520 + 22 * len(rows),
+        height=560 + 12 * len(rows),
         left=60,
     )
-    figure.update_layout(margin={"b": 110 + 22 * len(rows)})
+    figure.update_layout(margin={"b": 100 + 12 * len(rows)})
     return figure
 
 

@@ -32,15 +32,27 @@ def test_tabular_deep_link_shows_waterfall_and_bars(models):
     assert "exact explainer · class 0" in at.caption[0].value
     assert len(at.get("plotly_chart")) == 2
     assert at.number_input[0].value == 3
-    table = at.dataframe[0].value
-    assert list(table["feature"]) == ["a", "b", "c", "d"]
+    table = at.table[0].value  # in the charts' order: the largest push first
+    assert sorted(table["Feature"]) == ["a", "b", "c", "d"]
+    pushes = [abs(float(text)) for text in table.iloc[:, 2]]
+    assert pushes == sorted(pushes, reverse=True)
 
 
-def test_global_view(models):
+def test_global_view_lives_in_the_url(models):
     at = open_page({"model": "linear", "example": "0"})
     at.toggle(key="global").set_value(True).run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 4
+    assert at.query_params["view"] == "global"
+    at = open_page({"model": "linear", "example": "0", "view": "global"})
+    assert at.toggle(key="global").value is True and len(at.get("plotly_chart")) == 4
+
+
+def test_an_unknown_view_in_the_link_is_named_with_the_accepted_form(models):
+    at = open_page({"model": "linear", "example": "0", "view": "beeswarm"})
+    assert not at.exception and not at.error
+    assert at.warning[0].value.startswith("view `beeswarm` in the link is not a view of this page; `view=global`")
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_image_deep_link_with_a_target_class(models):

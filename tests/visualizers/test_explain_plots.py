@@ -9,6 +9,8 @@ from analysis.explain.slices import SliceComparison
 from analysis.explain.spec import AttributionResult, Explainer, Target
 from visualizers.explain import (
     attribution_overlay,
+    attribution_table,
+    output_meaning,
     plot_attribution_bars,
     plot_attribution_map,
     plot_beeswarm,
@@ -62,12 +64,35 @@ def image_result() -> AttributionResult:
 def test_waterfall_steps_from_expected_value_to_output():
     result = tabular_result()
     figure = plot_waterfall(result, example=9, max_features=2)
-    (trace,) = figure.data
+    trace = figure.data[0]
     assert trace.base == 0.5
     assert list(trace.y) == ["2 other features", "income = 4", "debt = 5"]  # largest on top
     assert trace.x == pytest.approx((0.1, -0.2, 0.4))
     assert trace.base + sum(trace.x) == pytest.approx(0.8)
     assert "Example 9: why class 1 = 0.8" in figure.layout.title.text
+    # the expected value and the output are lines named in the legend, not labels over the ticks
+    assert [shape.x0 for shape in figure.layout.shapes] == pytest.approx([0.5, 0.8])
+    assert not figure.layout.annotations
+    legend = [t.name for t in figure.data[1:]]
+    assert legend[:2] == ["raises class 1", "lowers class 1"]
+    assert legend[2].startswith("dotted: expected class 1, 0.5") and legend[3].startswith("solid: this example's")
+    named = plot_waterfall(result, example=9, meaning="repay probability")
+    assert named.layout.title.text == "Example 9: why repay probability = 0.8"
+
+
+def test_output_meaning_names_a_binary_output_by_its_layer():
+    assert output_meaning("repay_probability", binary=True, class_index=1) == "repay probability"
+    assert output_meaning("dense_3", binary=True, class_index=1) == "probability of class 1"
+    assert output_meaning("probs", binary=False, class_index=4) == "probability of class 4"
+    assert output_meaning(None, binary=False, class_index=2) == "output 2"
+
+
+def test_the_table_lists_features_in_the_charts_order():
+    result = tabular_result()
+    table = attribution_table(result, example=9)
+    bars = plot_attribution_bars(result, example=9)
+    assert list(table["Feature"]) == list(bars.data[0].y)[::-1]  # plotly draws the first bar at the bottom
+    assert "None" not in table.to_string()
 
 
 def test_bars_and_beeswarm_order_features_by_importance():
