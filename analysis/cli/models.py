@@ -63,6 +63,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     demo = verbs.add_parser("build-demo", help="build and register the demo models (offline, deterministic)")
     demo.add_argument("--if-missing", action="store_true", help="skip models that are already registered")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--privacy-variants",
+        action="store_true",
+        help="instead: build, register and audit the credit-task variants (epochs, early stopping, DP-SGD) "
+        "compared by 'privacy-report --run privacy-variants' (a few minutes)",
+    )
     add_json_option(demo)
     demo.set_defaults(handler=run_build_demo)
 
@@ -106,7 +112,8 @@ def _describe(record: ModelRecord) -> str:
     ]
     lines += [
         f"    data[{d.role.value}]: {d.source['path'] if d.source else d.path} ({d.n_examples} examples"
-        + (f"; {d.source['form']}, {d.source['skipped']} unreadable files skipped" if d.source else "")
+        + (f"; converted from {d.source['form']}" if d.source else "")
+        + (f", {d.source['skipped']} unreadable files skipped" if d.source and d.source["skipped"] else "")
         + ")"
         for d in record.datasets
     ]
@@ -195,6 +202,12 @@ def _queue_precompute(records: Iterable[ModelRecord]) -> None:
 
 
 def run_build_demo(args: argparse.Namespace) -> int:
+    if args.privacy_variants:
+        from analysis.cli.privacy_variants import build_and_audit_variants
+
+        ids = build_and_audit_variants(seed=args.seed, report=progress)
+        emit({"run": "privacy-variants", "audits": ids}, args.json, "\n".join(ids))
+        return 0
     from analysis.demo.build import build_demo_models
 
     records = build_demo_models(seed=args.seed, if_missing=args.if_missing, report=progress)
