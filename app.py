@@ -14,6 +14,7 @@ PAGES = [
     st.Page("ui/pages/privacy.py", title="Privacy", icon=":material/shield:", url_path="privacy"),
     st.Page("ui/pages/fairness.py", title="Fairness", icon=":material/balance:", url_path="fairness"),
     st.Page("ui/pages/explain.py", title="Explain", icon=":material/psychology:", url_path="explain"),
+    st.Page("ui/pages/whatif.py", title="What-If", icon=":material/tune:", url_path="whatif"),
     st.Page("ui/pages/card.py", title="Model card", icon=":material/description:", url_path="card"),
     st.Page("ui/pages/models.py", title="Models", icon=":material/deployed_code:", url_path="models"),
 ]
