@@ -1,5 +1,9 @@
 """The TensorFlow half of circuits: gradients of one layer's units with respect to an earlier layer's.
 
+Keras models and frozen GraphDefs both: a GraphDef is linearised by rewriting its ops (ReLU-like
+ops become identities, ``MaxPool`` becomes ``AvgPool``; a frozen ``FusedBatchNorm`` is already its
+inference affine map) and cut by mapping the source layer's tensor (:class:`GraphCut`).
+
 A Keras functional (or sequential) model is cloned with its weights; for expanded weights the
 clone is *linearised*: every activation (a layer's ``activation=`` and ReLU/Activation layers)
 becomes the identity, max pooling becomes average pooling of the same window and stride, and
@@ -156,6 +160,104 @@ class LayerCut:
         return tape.gradient(objective, free).numpy(), np.asarray(seen)
 
 
+_GRAPH_LINEAR = {"Relu": "Identity", "Relu6": "Identity", "LeakyRelu": "Identity", "Elu": "Identity"}
+_GRAPH_POOLS = {"MaxPool": "AvgPool"}
+
+
+def linearised_graph_def(graph_def: Any) -> Any:
+    """A copy of a frozen GraphDef with ReLU-like ops as identities and max pooling as average pooling."""
+    import tensorflow as tf
+
+    copy = tf.compat.v1.GraphDef()
+    copy.CopyFrom(graph_def)
+    for node in copy.node:
+        if node.op in _GRAPH_LINEAR:
+            node.op = _GRAPH_LINEAR[node.op]
+            for attribute in [a for a in node.attr if a != "T"]:  # LeakyRelu's alpha
+                del node.attr[attribute]
+        elif node.op in _GRAPH_POOLS:
+            node.op = _GRAPH_POOLS[node.op]  # same ksize, strides, padding and data_format attributes
+    return copy
+
+
+def graph_ancestors(graph_def: Any, name: str) -> set[str]:
+    """Names of every op whose output reaches op ``name`` of a GraphDef (control inputs included)."""
+    inputs = {node.name: [i.split(":")[0].lstrip("^") for i in node.input] for node in graph_def.node}
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        for parent in inputs.get(stack.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
+class GraphCut:
+    """:class:`LayerCut` for a frozen GraphDef (:class:`analysis.models.graphdef.GraphDefModel`).
+
+    The (linearised) graph is imported again with two inputs mapped: the image placeholder and
+    the source layer's output tensor. Everything after the source reads the mapped tensor, so the
+    gradient with respect to it is the gradient with respect to the source activations, through
+    any skip path that bypasses the source as well (those read the image). Both are always fed:
+    zeros for expanded weights, the image and its source activations (computed by the one
+    activation extractor on the unmodified graph) for attribution.
+    """
+
+    clean = False
+
+    def __init__(self, model: Any, source: str, target: str, *, linearise: bool) -> None:
+        import tensorflow as tf
+
+        shapes = {layer.name: tuple(int(d) for d in layer.output_shape) for layer in model.layers}
+        self.source_shape, self.target_shape = shapes[source], shapes[target]
+        self.input_shape = (model.input_size, model.input_size, model.channels)
+        graph_def = linearised_graph_def(model.graph_def) if linearise else model.graph_def
+        specs = [
+            tf.TensorSpec([None, None, None, model.channels], tf.float32),
+            tf.TensorSpec([None, *self.source_shape], tf.float32),
+        ]
+
+        def imported(images: Any, source_value: Any) -> None:
+            tf.compat.v1.import_graph_def(
+                graph_def,
+                input_map={f"{model.input_name}:0": images, f"{source}:0": source_value},
+                name="cut",
+            )
+
+        wrapped = tf.compat.v1.wrap_function(imported, specs)
+        self._forward = wrapped.prune(list(wrapped.inputs), wrapped.graph.get_tensor_by_name(f"cut/{target}:0"))
+
+    def gradients(
+        self, targets: np.ndarray, *, source: np.ndarray | None = None, inputs: np.ndarray | None = None, centre: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`LayerCut.gradients`; ``source`` and ``inputs`` are both required."""
+        import tensorflow as tf
+
+        mask = tf.one_hot(np.asarray(targets, np.int32), self.target_shape[-1])
+        free = tf.constant(np.asarray(source, np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(free)
+            output = self._forward(tf.constant(np.asarray(inputs, np.float32)), free)
+            if centre:
+                output = output[(slice(None), *(d // 2 for d in self.target_shape[:-1]))]
+            else:
+                output = tf.reduce_mean(output, axis=list(range(1, len(self.target_shape))))
+            objective = tf.reduce_sum(output * mask)
+        return tape.gradient(objective, free).numpy(), np.asarray(source, np.float32)
+
+
+def _is_graph(model: Any) -> bool:
+    from analysis.models.graphdef import GraphDefModel
+
+    return isinstance(model, GraphDefModel)
+
+
+def _cut(model: Any, source: str, target: str, *, linearise: bool) -> LayerCut | GraphCut:
+    kind = GraphCut if _is_graph(model) else LayerCut
+    return kind(model, source, target, linearise=linearise)
+
+
 def _chunks(rows: int, size: int) -> Iterator[slice]:
     for start in range(0, rows, size):
         yield slice(start, min(start + size, rows))
@@ -163,7 +265,7 @@ def _chunks(rows: int, size: int) -> Iterator[slice]:
 
 def check_path(model: Any, source: str, target: str, earlier: list[str]) -> None:
     """AnalysisInputError unless ``source`` feeds ``target``; names the earlier layers that do."""
-    feeding = ancestors(model, target)
+    feeding = graph_ancestors(model.graph_def, target) if _is_graph(model) else ancestors(model, target)
     if source not in feeding:
         valid = [name for name in earlier if name in feeding]
         raise AnalysisInputError(
@@ -177,7 +279,7 @@ def expanded_weights(model: Any, source: str, target: str, *, batch_size: int) -
 
     float32 ``[C_target, *source_shape]`` (not cropped yet).
     """
-    cut = LayerCut(model, source, target, linearise=True)
+    cut = _cut(model, source, target, linearise=True)
     units = cut.target_shape[-1]
     parts = []
     for rows in _chunks(units, batch_size):
@@ -196,10 +298,10 @@ def attribution(model: Any, source: str, target: str, x: np.ndarray, *, batch_si
     """
     from analysis.models.activations import read_activations
 
-    cut = LayerCut(model, source, target, linearise=False)
+    cut = _cut(model, source, target, linearise=False)
     units = cut.target_shape[-1]
     source_acts = None
-    if cut.clean:
+    if cut.clean or isinstance(cut, GraphCut):
         source_acts = np.concatenate([acts[source] for _, acts in read_activations(model, (source,), x)])
     pairs_example = np.repeat(np.arange(len(x)), units)
     pairs_target = np.tile(np.arange(units), len(x))
@@ -210,7 +312,7 @@ def attribution(model: Any, source: str, target: str, x: np.ndarray, *, batch_si
         gradient, seen = cut.gradients(
             targets,
             source=None if source_acts is None else source_acts[examples],
-            inputs=None if cut.clean else x[examples],
+            inputs=None if cut.clean else x[examples],  # a GraphCut reads both
             centre=False,
         )
         contribution = (gradient * seen).sum(axis=space) if space else gradient * seen

@@ -407,17 +407,12 @@ def compute_connections(
 
     def compute() -> dict[str, np.ndarray]:
         from analysis.microscope import circuit_gradients
-        from analysis.models.graphdef import GraphDefModel
 
         loaded = model
         if loaded is None:
             from analysis.models.loading import load_revision
 
             loaded = load_revision(resolved.revision)
-        if isinstance(loaded, GraphDefModel):
-            raise AnalysisInputError(
-                f"connections of GraphDef model {spec.model_id!r} are not supported yet; Keras models are"
-            )
         started = time.perf_counter()
         circuit_gradients.check_path(
             loaded, resolved.from_layer, spec.layer, earlier_layers(resolved.revision, spec.layer)

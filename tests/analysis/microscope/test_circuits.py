@@ -223,3 +223,66 @@ def test_a_layer_not_on_any_path(loupe_home, tmp_path):
         AnalysisInputError, match=r"from 'side' is not on any path to layer 'top'; .* are 'main' or 'mid'"
     ):
         compute_connections(ConnectionsSpec(model_id="branches", layer="top", from_layer="side"), model=model)
+
+
+def graph_and_keras_twin(tmp_path):
+    """The same network twice, 12x12x3 -> c1 conv relu -> 2x2 max pool -> c2 conv relu -> c3 conv relu.
+
+    Once as a frozen GraphDef written op by op (layers: the Relu ops c1, c2, c3), once as Keras layers.
+    """
+    import keras
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from analysis.models.graphdef import load_graphdef
+
+    rng = np.random.default_rng(5)
+    shapes = {"c1": (3, 3, 3, 4), "c2": (3, 3, 4, 5), "c3": (1, 1, 5, 3)}
+    weights = {
+        k: (rng.normal(0, 0.5, s).astype(np.float32), rng.normal(0, 0.2, s[-1]).astype(np.float32))
+        for k, s in shapes.items()
+    }
+    variables = {k: (tf.Variable(w), tf.Variable(b)) for k, (w, b) in weights.items()}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 12, 12, 3], tf.float32, name="input")])
+    def network(images):
+        x = tf.nn.relu(
+            tf.nn.bias_add(tf.nn.conv2d(images, variables["c1"][0], 1, "SAME"), variables["c1"][1]), name="c1"
+        )
+        x = tf.nn.max_pool2d(x, 2, 2, "VALID", name="pool")
+        x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, variables["c2"][0], 1, "SAME"), variables["c2"][1]), name="c2")
+        return tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, variables["c3"][0], 1, "SAME"), variables["c3"][1]), name="c3")
+
+    path = tmp_path / "twin.pb"
+    path.write_bytes(
+        convert_variables_to_constants_v2(network.get_concrete_function()).graph.as_graph_def().SerializeToString()
+    )
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="c2")(x)
+    twin = keras.Model(inputs, keras.layers.Conv2D(3, 1, activation="relu", name="c3")(x))
+    for name, (w, b) in weights.items():
+        twin.get_layer(name).set_weights([w, b])
+    return load_graphdef(path, input_size=12), twin, path
+
+
+def test_a_graphdef_gives_the_expanded_weights_and_attribution_of_its_keras_twin(loupe_home, tmp_path):
+    graph, twin, path = graph_and_keras_twin(tmp_path)
+    assert [layer.name for layer in graph.layers] == ["c1", "c2", "c3"]
+    x = np.random.default_rng(6).uniform(-1, 1, (6, 12, 12, 3)).astype(np.float32)
+    for source in ("c1", "c2"):  # through max pooling (as average) and two ReLUs; adjacent
+        ours = circuit_gradients.expanded_weights(graph, source, "c3", batch_size=2)
+        theirs = circuit_gradients.expanded_weights(twin, source, "c3", batch_size=2)
+        assert ours.shape == theirs.shape and np.abs(theirs).max() > 0
+        np.testing.assert_allclose(ours, theirs, atol=1e-5 * np.abs(theirs).max())
+    attributed = circuit_gradients.attribution(graph, "c1", "c3", x, batch_size=18)  # the real network: ReLUs, max
+    expected = circuit_gradients.attribution(twin, "c1", "c3", x, batch_size=18)
+    np.testing.assert_allclose(attributed, expected, atol=1e-5 * np.abs(expected).max())
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
+
+    ModelRegistry().register(RegisterModelSpec(path=path, model_id="graph", input_size=12))
+    result = compute_connections(ConnectionsSpec(model_id="graph", layer="c3", from_layer="c1"))
+    assert result.window is not None and result.kernels.shape[-1] == 4  # registered and loaded from the .pb
+    with pytest.raises(AnalysisInputError, match="from 'c3' comes after layer 'c2'; earlier layers are 'c1'"):
+        compute_connections(ConnectionsSpec(model_id="graph", layer="c2", from_layer="c3"))
