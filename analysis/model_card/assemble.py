@@ -26,6 +26,7 @@ from analysis.model_card.document import build_document
 from analysis.model_card.evidence import READERS
 from analysis.model_card.field_store import CardFieldStore
 from analysis.model_card.fields import ModelCardFields
+from analysis.model_card.privacy_guarantee import build_privacy_section
 from analysis.model_card.schema_check import validate_card_document
 from analysis.models.registry import ModelRegistry
 from analysis.records import AnalysisRecord, RecordStore
@@ -98,6 +99,7 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         fields=fields,
         fields_revision=fields_revision,
         evidence=tuple(READERS[r.kind](r) for r in records),
+        privacy_guarantee=build_privacy_section(registry.training_privacy(spec.model_id, revision.revision), records),
         notes=notes,
     )
     if spec.graphics and card.evidence:

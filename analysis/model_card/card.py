@@ -15,6 +15,7 @@ from analysis.datasets import DatasetInfo
 from analysis.errors import AnalysisInputError
 from analysis.model_card.evidence import CardMetric, RecordEvidence
 from analysis.model_card.fields import ModelCardFields
+from analysis.model_card.privacy_guarantee import PrivacyGuaranteeSection
 from analysis.models.summary import ModelSummary
 
 
@@ -59,6 +60,7 @@ class ModelCard:
     fields_revision: str | None  # the revision the stored fields were saved for (None: given directly)
     evidence: tuple[RecordEvidence, ...]
     notes: tuple[str, ...] = ()
+    privacy_guarantee: PrivacyGuaranteeSection | None = None  # DP-SGD epsilon beside the audit's lower bound
     graphics: tuple[tuple[str, str], ...] = ()  # (name, base64 PNG) for the JSON graphics collection
     document: dict[str, Any] = field(default_factory=dict)
 

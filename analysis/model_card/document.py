@@ -142,6 +142,8 @@ def build_document(card: ModelCard) -> dict[str, Any]:
         start = len(metrics)
         metrics += [entry for m in evidence.metrics if (entry := m.to_schema()) is not None]
         ranges.append((start, len(metrics)))
+    if card.privacy_guarantee is not None:
+        metrics += card.privacy_guarantee.schema_metrics()
     quantitative: dict[str, Any] = {"graphics": {"description": provenance_text(card, ranges)}}
     if metrics:
         quantitative["performance_metrics"] = metrics

@@ -224,6 +224,7 @@ def render_markdown(card: ModelCard) -> str:
         "## Quantitative analysis",
         "",
         *quantitative_lines(card),
+        *(card.privacy_guarantee.markdown_lines() if card.privacy_guarantee else ()),
         "",
         "## Limitations",
         "",
