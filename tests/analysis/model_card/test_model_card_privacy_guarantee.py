@@ -66,3 +66,13 @@ def test_bound_from_rates_by_hand() -> None:
         row["epsilon_lower_bound"] = None
     bound, method = empirical_lower_bound(rows, delta=1e-5)
     assert bound == pytest.approx(math.log((0.12 - 1e-5) / 0.01)) and "point estimate" in method
+
+
+def test_html_card_shows_the_section(card_home: Path) -> None:
+    from analysis.model_card.render_html import render_html
+
+    save_records(card_home)
+    card = build_model_card(ModelCardSpec(model_id=MODEL_ID, home=card_home, graphics=False, fields=MINIMAL))
+    html = render_html(card)
+    assert 'id="privacy-guarantee"' in html and "Empirical epsilon lower bound:</strong> 0.5" in html
+    assert "was not registered as trained with DP-SGD" in html
