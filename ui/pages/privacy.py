@@ -12,13 +12,14 @@ import streamlit as st
 from analysis.model_card.lineage import build_lineage
 from analysis.privacy.audit_records import save_audit
 from analysis.privacy.engine import run_membership_audit
+from analysis.training.accounting import DPGuarantee
 from ui.access import can_write, sign_in_hint
 from ui.admission import admitted
 from ui.cached_privacy import attack_workers, stored_audit
 from ui.lineage_views import show_lineage
 from ui.privacy_compare import show_comparison
 from ui.privacy_views import audit_form, past_audits, show_audit
-from ui.shared import call_or_error, model_picker, user_errors
+from ui.shared import call_or_error, get_registry, model_picker, user_errors
 
 st.title("Privacy audits")
 st.caption("Does the model leak who was in its training data? Membership-inference attacks by tensorflow-privacy.")
@@ -37,6 +38,13 @@ if audit_id:
             label=f"New audit of {result.model_id}",
             icon=":material/add:",
             query_params={"model": result.model_id},
+        )
+    guarantee = get_registry().training_privacy(result.model_id, result.revision) if result.model_id else None
+    if guarantee:  # the model was registered as trained with DP-SGD: its theoretical bound beside this audit
+        st.info(
+            f"{result.model_id} was trained with DP-SGD: {DPGuarantee.from_dict(guarantee).describe()}. "
+            "No attack can beat that bound; the attacks below show what is demonstrably leaked.",
+            icon=":material/verified_user:",
         )
     show_audit(record, result)
     show_lineage(build_lineage([record]))
