@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,8 +73,14 @@ def model_picker(query_key: str = "model") -> ModelRecord | None:
         return None
     wanted = st.query_params.get(query_key)
     if wanted is not None and wanted not in ids:
-        with user_errors():
+        try:
             registry.get(wanted)  # raises, naming the registered models
+        except AnalysisInputError as error:
+            st.error(redact_paths(str(error)), icon=":material/error:")
+            nearest = (difflib.get_close_matches(wanted, ids, n=1, cutoff=0.3) or ids)[0]
+            # A relative link keeps the page and drops the rest of the bad link: a way forward.
+            st.markdown(f"[Open this page for `{nearest}` instead](?{query_key}={nearest})")
+            st.stop()
     index = ids.index(wanted) if wanted in ids else 0
     chosen = st.selectbox("Model", ids, index=index)
     if chosen != wanted:

@@ -4,8 +4,8 @@ A card describes one revision of one registered model. It is assembled from:
 
 - the registry: name, revision hash, format, architecture summary, input/output format;
 - the linked datasets: file name, size, content hash, sensitive (``meta_*``) columns;
-- stored ``fairness`` and ``privacy`` records of the model (the latest of each kind by
-  default, preferring those computed on the card's revision; or the ids the user picks);
+- stored ``fairness`` and ``privacy`` records of the model (the ids the user pins; by default the
+  newest standard record of each kind, preferring the card's revision: see ``candidates.py``);
 - the qualitative fields a person writes (given, or stored for the model; a new revision
   reuses the fields saved for an earlier one).
 
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis.errors import AnalysisInputError
+from analysis.model_card.candidates import default_records, list_candidates
 from analysis.model_card.card import ModelCard, ModelCardSpec
 from analysis.model_card.document import build_document
 from analysis.model_card.evidence import READERS
@@ -50,14 +51,8 @@ def select_records(
     model_id: str, revision: str, record_ids: Sequence[str] | None, store: RecordStore
 ) -> list[AnalysisRecord]:
     """The records a card cites; AnalysisInputError for unknown ids, other models' or other kinds' records."""
-    if record_ids is None:
-        chosen = []
-        for kind in CARD_KINDS:
-            candidates = store.list(kind=kind, model_id=model_id)
-            same = [r for r in candidates if r.revision == revision]
-            if same or candidates:
-                chosen.append((same or candidates)[0])
-        return chosen
+    if record_ids is None:  # the standard records, never an exploratory run (see candidates.DEFAULT_RULE)
+        return default_records(list_candidates(model_id, revision, store, CARD_KINDS), CARD_KINDS)
     records = []
     for record_id in record_ids:
         record = store.get(record_id)

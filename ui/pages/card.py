@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.errors import AnalysisInputError
 from analysis.model_card import (
     CardFieldStore,
     CardFormat,
@@ -13,12 +14,14 @@ from analysis.model_card import (
     render_card,
 )
 from analysis.model_card.assemble import CARD_KINDS, select_records
+from analysis.model_card.candidates import list_candidates
 from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, form_to_fields
 from analysis.model_card.lineage import build_lineage
 from analysis.records import RecordStore
 from ui.access import can_write, sign_in_hint
+from ui.card_views import show_candidates
 from ui.lineage_views import show_lineage
-from ui.shared import model_picker, user_errors
+from ui.shared import model_picker, redact_paths, user_errors
 
 st.title("Model card")
 model = model_picker()
@@ -36,20 +39,25 @@ st.caption(
 if stored and stored.inherited_for(revision.revision):
     st.info(f"Fields carried over from revision {stored.revision[:12]}; editing saves them for this revision.")
 
-records = [r for r in RecordStore().list(model_id=model.model_id) if r.kind in CARD_KINDS]
+candidates = list_candidates(model.model_id, revision.revision, RecordStore(), CARD_KINDS)
 wanted = st.query_params.get("records")
-with user_errors():  # unknown ids, other models' records: the exact message, then stop
-    # Empty ids are dropped, as ModelCardSpec does: `records=,` cites nothing, like `--records ,`.
-    ids = [r.strip() for r in wanted.split(",") if r.strip()] if wanted is not None else None
+# Empty ids are dropped, as ModelCardSpec does: `records=,` cites nothing, like `--records ,`.
+ids = [r.strip() for r in wanted.split(",") if r.strip()] if wanted is not None else None
+try:
     chosen = select_records(model.model_id, revision.revision, ids, RecordStore())
-
-labels = {
-    r.record_id: f"{r.record_id} · {r.kind} · {r.created_at}"
-    + ("" if r.revision == revision.revision else " · other revision")
-    for r in records
-}
+except AnalysisInputError as error:  # unknown ids, other models' records: the exact message, and a way on
+    st.error(redact_paths(str(error)), icon=":material/error:")
+    st.page_link(
+        "ui/pages/card.py",
+        label=f"Open the card of {model.model_id} with its default evidence instead",
+        icon=":material/arrow_forward:",
+        query_params={"model": model.model_id},
+    )
+    st.stop()
+show_candidates(candidates, chosen, pinned=ids is not None)
+labels = {c.record.record_id: f"{c.record.record_id} · {c.record.kind} · {c.summary()}" for c in candidates}
 cited = st.multiselect(
-    "Records to cite (latest of each kind by default)",
+    "Records the card cites (pinned in the link)" if ids is not None else "Records the card cites (the default)",
     list(labels),
     default=[r.record_id for r in chosen],
     format_func=labels.get,
@@ -57,6 +65,8 @@ cited = st.multiselect(
 )
 if not writer:
     cited = [r.record_id for r in chosen]  # the link's choice, whatever the widget says
+elif cited != [r.record_id for r in chosen]:
+    st.query_params["records"] = ",".join(cited)  # pinned: the link now reopens this card
 
 form_column, preview_column = st.columns([2, 3])
 with form_column:
@@ -106,6 +116,6 @@ with preview_column:
     )
     # st.iframe (not st.html): the card is a whole page with its own <style>, kept out of the app's CSS.
     # Its fields are escaped by the card template; the iframe only shows it, as the download does.
-    st.iframe(render_card(card, CardFormat.HTML), height=1100, alt=f"Model card of {model.model_id}")
+    st.iframe(render_card(card, CardFormat.HTML), height="content", alt=f"Model card of {model.model_id}")
     card_json = (f"{model.model_id}-{CardFormat.JSON.file_name}", render_card(card, CardFormat.JSON).encode())
     show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json))
