@@ -54,9 +54,8 @@ def _source_line(info: DatasetInfo) -> str:
         f"`{source['sha256'][:12]}`; {source['conversion']}."
     )
     if skipped:
-        line += (
-            f" **{skipped:,} unreadable files skipped**, e.g. {', '.join(f'`{n}`' for n in source['skipped_first'])}."
-        )
+        names = ", ".join(f"`{name}`" for name in source["skipped_first"])
+        line += f" **{skipped:,} unreadable file{'s' if skipped > 1 else ''} skipped**, e.g. {names}."
     return line
 
 
