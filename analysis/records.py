@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS records (
     record_id TEXT PRIMARY KEY, kind TEXT NOT NULL, model_id TEXT, revision TEXT,
     created_at TEXT NOT NULL, body TEXT NOT NULL, seq INTEGER);
 CREATE INDEX IF NOT EXISTS records_by_model ON records (kind, model_id, created_at);
+CREATE TABLE IF NOT EXISTS bundles (
+    sha256 TEXT PRIMARY KEY, record_id TEXT NOT NULL, file_name TEXT NOT NULL,
+    public_key TEXT NOT NULL, noted_at TEXT NOT NULL);
 """
 _SEQ_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS records_by_seq ON records (seq)"
 
@@ -65,6 +68,30 @@ def record_digest(body: Mapping[str, Any]) -> str:
 
 def record_id_for(kind: str, digest: str) -> str:
     return f"{kind}-{digest[:ID_DIGEST_CHARS]}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BundleFingerprint:
+    """A signed bundle of a record (``records export --sign``): its file's sha256, name and signing key.
+
+    Kept beside the records (not in the chain: the bundle itself is signed), so a model card citing
+    the record can embed the fingerprint and a reader can match card, record and bundle.
+    """
+
+    record_id: str
+    sha256: str  # of the bundle file's bytes
+    file_name: str  # the bundle's file name (never a path)
+    public_key: str  # the Ed25519 public key that signed it, raw, hex
+    noted_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "sha256": self.sha256,
+            "file_name": self.file_name,
+            "public_key": self.public_key,
+            "noted_at": self.noted_at,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,6 +276,41 @@ class RecordStore:
                 connection.execute("ROLLBACK")
                 raise
         return record
+
+    def note_bundle(self, *, record_id: str, sha256: str, file_name: str, public_key: str) -> BundleFingerprint:
+        """Remember that ``record_id`` was exported as a signed bundle with this fingerprint (idempotent)."""
+        self.get(record_id)  # an unknown id is refused with the usual message
+        bundle = BundleFingerprint(
+            record_id=record_id,
+            sha256=sha256,
+            file_name=file_name,
+            public_key=public_key,
+            noted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO bundles VALUES (?,?,?,?,?) ON CONFLICT(sha256) DO NOTHING",
+                (sha256, record_id, file_name, public_key, bundle.noted_at),
+            )
+        return bundle
+
+    def bundles(self, record_ids: Sequence[str]) -> tuple[BundleFingerprint, ...]:
+        """The noted bundles of ``record_ids``, in their order, oldest bundle first for each."""
+        found: list[BundleFingerprint] = []
+        with self._connect() as connection:
+            for record_id in record_ids:
+                rows = connection.execute(
+                    "SELECT sha256, file_name, public_key, noted_at FROM bundles WHERE record_id=? "
+                    "ORDER BY noted_at, rowid",
+                    (record_id,),
+                ).fetchall()
+                found += [
+                    BundleFingerprint(
+                        record_id=record_id, sha256=row[0], file_name=row[1], public_key=row[2], noted_at=row[3]
+                    )
+                    for row in rows
+                ]
+        return tuple(found)
 
     def get(self, record_id: str) -> AnalysisRecord:
         with self._connect() as connection:

@@ -32,6 +32,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     card.add_argument("--fields", help="YAML with the qualitative fields (model_details.overview, ...)")
     card.add_argument("--records", help="record ids to cite, comma-separated (default: latest fairness and privacy)")
     card.add_argument("--revision", help="revision hash prefix (default: the current revision)")
+    card.add_argument(
+        "--bundle",
+        action="append",
+        default=[],
+        metavar="BUNDLE",
+        help="a signed bundle of a record (records export --sign): the card cites the record and embeds the "
+        "bundle's sha256 (repeat; bundles exported from this home are embedded anyway)",
+    )
     card.set_defaults(handler=run_card)
 
 
@@ -45,6 +53,15 @@ def _write(path: str, text: str) -> None:
 def run_card(args: argparse.Namespace) -> int:
     fields = load_fields_yaml(Path(args.fields)) if args.fields else None
     records = tuple(args.records.split(",")) if args.records is not None else None
+    if args.bundle:
+        from analysis.cli.record_bundles import note_bundle_for_card
+
+        bundled = tuple(note_bundle_for_card(Path(b)).record_id for b in args.bundle)
+        if records is None:
+            from analysis.model_card.assemble import default_record_ids
+
+            records = default_record_ids(args.model_id, args.revision)
+        records = (*records, *bundled)
     spec = ModelCardSpec(
         model_id=args.model_id,
         revision=args.revision,

@@ -29,7 +29,7 @@ from typing import Any
 from analysis.cli.main import EXIT_GATE_FAILED
 from analysis.cli.output import emit, write_text_atomically
 from analysis.errors import AnalysisInputError
-from analysis.records import RecordStore, canonical_json, record_digest, record_id_for
+from analysis.records import BundleFingerprint, RecordStore, canonical_json, record_digest, record_id_for
 
 FORMAT = "loupe-record-bundle/1"
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
@@ -83,6 +83,9 @@ def run_export(args: argparse.Namespace) -> int:
     text = bundle_text(bundle)
     write_text_atomically(args.out, text)
     fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    RecordStore().note_bundle(  # a card citing the record embeds this fingerprint
+        record_id=record.record_id, sha256=fingerprint, file_name=Path(args.out).name, public_key=public.hex()
+    )
     emit(
         {"record_id": record.record_id, "bundle": Path(args.out).name, "bundle_sha256": fingerprint},
         args.json,
@@ -137,6 +140,40 @@ def run_verify_bundle(args: argparse.Namespace) -> int:
         human,
     )
     return EXIT_GATE_FAILED if problems else 0
+
+
+def note_bundle_for_card(path: Path, store: RecordStore | None = None) -> BundleFingerprint:
+    """Check a bundle against this home's records and remember its fingerprint for model cards.
+
+    The bundle must be as exported (byte for byte), signed by the key it names, and hold a
+    record stored here with the same content; AnalysisInputError naming what is wrong otherwise.
+    (A third party checks it against the signer's key with ``verify-bundle``.)
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    store = store or RecordStore()
+    bundle, fingerprint = read_bundle(path)
+    payload, signature = bundle["payload"], bundle["signature"]
+    record = payload.get("record") if isinstance(payload.get("record"), dict) else {}
+    record_id = str(record.get("record_id"))
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(str(signature.get("public_key"))))
+        key.verify(base64.b64decode(signature["value"], validate=True), canonical_json(payload).encode("utf-8"))
+    except (InvalidSignature, ValueError) as error:
+        raise AnalysisInputError(
+            f"bundle {path.name!r}: its signature does not verify with the key it names; it was changed after export"
+        ) from error
+    if path.read_bytes() != bundle_text(bundle).encode("utf-8"):
+        raise AnalysisInputError(f"bundle {path.name!r} is not byte for byte as exported (its JSON was re-written)")
+    stored = store.get(record_id)
+    if stored.to_dict() != record:
+        raise AnalysisInputError(
+            f"bundle {path.name!r} holds record {record_id!r} with other content than the record stored here"
+        )
+    return store.note_bundle(
+        record_id=record_id, sha256=fingerprint, file_name=path.name, public_key=str(signature["public_key"])
+    )
 
 
 def bundle_text(bundle: dict[str, Any]) -> str:

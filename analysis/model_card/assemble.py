@@ -66,6 +66,13 @@ def select_records(
     return records
 
 
+def default_record_ids(model_id: str, revision_prefix: str | None = None, home: Path | None = None) -> tuple[str, ...]:
+    """The records a card cites when none are named: the latest fairness and privacy records."""
+    registry = ModelRegistry(home)
+    revision = registry.resolve(model_id, revision_prefix) if revision_prefix else registry.get(model_id).current
+    return tuple(r.record_id for r in select_records(model_id, revision.revision, None, RecordStore(home)))
+
+
 def build_model_card(spec: ModelCardSpec) -> ModelCard:
     """Assemble, validate against schema v0.0.2, and return the card ``spec`` asks for."""
     registry = ModelRegistry(spec.home)
@@ -77,7 +84,8 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         fields = stored.fields if stored else ModelCardFields()
         fields_revision = stored.revision if stored else None
     fields = fields.validated()
-    records = select_records(spec.model_id, revision.revision, spec.record_ids, RecordStore(spec.home))
+    store = RecordStore(spec.home)
+    records = select_records(spec.model_id, revision.revision, spec.record_ids, store)
     notes = tuple(
         OTHER_REVISION.format(record_id=r.record_id, theirs=(r.revision or "unknown")[:12], ours=revision.short)
         for r in records
@@ -96,6 +104,7 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         evidence=tuple(READERS[r.kind](r) for r in records),
         privacy_guarantee=build_privacy_section(registry.training_privacy(spec.model_id, revision.revision), records),
         notes=notes,
+        bundles=store.bundles([r.record_id for r in records]),
     )
     if spec.graphics and card.evidence:
         from analysis.model_card.figures import render_graphics

@@ -17,6 +17,7 @@ from analysis.model_card.evidence import CardMetric, RecordEvidence
 from analysis.model_card.fields import ModelCardFields
 from analysis.model_card.privacy_guarantee import PrivacyGuaranteeSection
 from analysis.models.summary import ModelSummary
+from analysis.records import BundleFingerprint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +63,11 @@ class ModelCard:
     notes: tuple[str, ...] = ()
     privacy_guarantee: PrivacyGuaranteeSection | None = None  # DP-SGD epsilon beside the audit's lower bound
     graphics: tuple[tuple[str, str], ...] = ()  # (name, base64 PNG) for the JSON graphics collection
+    bundles: tuple[BundleFingerprint, ...] = ()  # signed bundles of the cited records (records export --sign)
     document: dict[str, Any] = field(default_factory=dict)
+
+    def bundles_of(self, record_id: str) -> tuple[BundleFingerprint, ...]:
+        return tuple(b for b in self.bundles if b.record_id == record_id)
 
     @property
     def metrics(self) -> tuple[CardMetric, ...]:

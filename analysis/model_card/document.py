@@ -4,8 +4,10 @@ Schema v0.0.2 forbids extra top-level fields and has no field for provenance, so
 provenance goes in fields the schema defines:
 
 - ``model_details.references``: ``urn:loupe:model:<id>:revision:sha256:<hash>`` for the
-  revision the card describes, ``urn:loupe:record:<record id>`` for each cited record and
-  ``urn:loupe:record:<record id>:input:<name>:sha256:<hash>`` for each of its inputs;
+  revision the card describes, ``urn:loupe:record:<record id>`` for each cited record,
+  ``urn:loupe:record:<record id>:input:<name>:sha256:<hash>`` for each of its inputs and
+  ``urn:loupe:record:<record id>:bundle:sha256:<hash>`` for each signed bundle of it (the
+  sha256 of the bundle file, ``records export --sign``);
 - ``quantitative_analysis.graphics.description``: a readable account of which record (with
   its inputs' hashes, parameters and model revision) each range of ``performance_metrics``
   comes from;
@@ -68,6 +70,10 @@ def provenance_references(card: ModelCard) -> list[str]:
             f"urn:loupe:record:{quote(record.record_id, safe='')}:input:{quote(name, safe='')}:sha256:{digest}"
             for name, digest in sorted(record.inputs.items())
         ]
+        urns += [
+            f"urn:loupe:record:{quote(record.record_id, safe='')}:bundle:sha256:{bundle.sha256}"
+            for bundle in card.bundles_of(record.record_id)
+        ]
     return urns
 
 
@@ -82,6 +88,11 @@ def provenance_text(card: ModelCard, ranges: list[tuple[int, int]]) -> str:
             f"{where} come from {record.kind} record {record.record_id} (created {record.created_at}, "
             f"model revision sha256:{record.revision or 'unknown'}; inputs: {inputs})."
         )
+        parts += [
+            f"Record {record.record_id} is exported as signed bundle {bundle.file_name} (sha256:{bundle.sha256}, "
+            f"Ed25519 public key {bundle.public_key}); check it with 'python -m analysis records verify-bundle'."
+            for bundle in card.bundles_of(record.record_id)
+        ]
     parts += list(card.notes)
     return " ".join(parts)
 

@@ -1,4 +1,4 @@
-"""Lineage: model file -> revision -> data sets -> records -> card, each with its content hash.
+"""Lineage: model file -> revision -> data sets -> records -> signed bundles -> card, each with its hash.
 
 Like ML Metadata's lineage graph, flattened to the one path a card's reader follows: which file
 (by name, never a server path) became which revision, which data sets the cited records read,
@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from analysis.models.registry import ModelRegistry
-from analysis.records import AnalysisRecord
+from analysis.records import AnalysisRecord, BundleFingerprint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,8 +36,9 @@ def build_lineage(
     *,
     card: tuple[str, bytes] | None = None,
     registry: ModelRegistry | None = None,
+    bundles: Sequence[BundleFingerprint] = (),
 ) -> tuple[LineageStep, ...]:
-    """The lineage of ``records`` (and of ``card``: its file name and bytes), in path order, without repeats."""
+    """The lineage of ``records`` (their signed ``bundles``, and ``card``: its file name and bytes), in path order."""
     registry = registry or ModelRegistry()
     steps: list[LineageStep] = []
     models = {}
@@ -82,6 +83,15 @@ def build_lineage(
                 name=record.record_id,
                 sha256=None if record.is_legacy else record.digest(),
                 detail=f"{record.kind}, {record.created_at}" + (", legacy: random id" if record.is_legacy else ""),
+            )
+        )
+    for bundle in bundles:
+        steps.append(
+            LineageStep(
+                stage="signed bundle",
+                name=bundle.file_name,
+                sha256=bundle.sha256,
+                detail=f"of {bundle.record_id}; Ed25519 key {bundle.public_key[:16]}…",
             )
         )
     if card is not None:

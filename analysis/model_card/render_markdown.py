@@ -185,6 +185,11 @@ def provenance_lines(card: ModelCard) -> list[str]:
             f"- `{record.record_id}` ({record.kind}, created {record.created_at}, revision "
             f"`sha256:{record.revision or 'unknown'}`); inputs: {inputs}; parameters: `{parameters}`"
         )
+        lines += [
+            f"  - signed bundle {md_cell(bundle.file_name)} `sha256:{bundle.sha256}` "
+            f"(Ed25519 public key `{bundle.public_key}`)"
+            for bundle in card.bundles_of(record.record_id)
+        ]
     return lines if card.evidence else ["_No records cited._"]
 
 
