@@ -112,8 +112,7 @@ def _describe(record: ModelRecord) -> str:
     ]
     lines += [
         f"    data[{d.role.value}]: {d.source['path'] if d.source else d.path} ({d.n_examples} examples"
-        + (f"; converted from {d.source['form']}" if d.source else "")
-        + (f", {d.source['skipped']} unreadable files skipped" if d.source and d.source["skipped"] else "")
+        + (f"; {d.source['form']}, {d.source['skipped']} unreadable files skipped" if d.source else "")
         + ")"
         for d in record.datasets
     ]
