@@ -112,7 +112,8 @@ def _describe(record: ModelRecord) -> str:
     ]
     lines += [
         f"    data[{d.role.value}]: {d.source['path'] if d.source else d.path} ({d.n_examples} examples"
-        + (f"; {d.source['form']}, {d.source['skipped']} unreadable files skipped" if d.source else "")
+        + (f"; converted from {d.source['form']}" if d.source else "")
+        + (f", {d.source['skipped']} unreadable files skipped" if d.source and d.source["skipped"] else "")
         + ")"
         for d in record.datasets
     ]
