@@ -43,9 +43,10 @@ def show_editor(result: WhatIfResult) -> None:
     """One number box per feature, seeded with the edited values; Apply writes ``?set=`` (the changed ones)."""
     with st.form("editor"):
         st.markdown(f"**Feature values of example {result.example}** (edited ones marked ✎)")
-        columns = st.columns(4)
         chosen = {}
         for i, name in enumerate(result.feature_names):
+            if i % 4 == 0:  # one row of four per line, so a narrow screen stacks them in order
+                columns = st.columns(4)
             label = f"{name} ✎" if name in result.edits else name
             chosen[name] = columns[i % 4].number_input(
                 label, value=float(result.edited[i]), format="%.6g", key=f"feature-{name}"

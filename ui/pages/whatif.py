@@ -55,7 +55,9 @@ try:
     waterfall = plot_waterfall(attributions, example=row)
     waterfall.update_layout(title=f"{'Edited e' if result.edits else 'E'}xample {result.example}")
     left.plotly_chart(waterfall, width="stretch")
-    right.plotly_chart(plot_attribution_bars(attributions, example=row), width="stretch")
+    bars = plot_attribution_bars(attributions, example=row)
+    bars.update_layout(title=f"{'Edited e' if result.edits else 'E'}xample {result.example}: each feature's push")
+    right.plotly_chart(bars, width="stretch")
 except JobRefused as refusal:
     st.info(str(refusal), icon=":material/hourglass_top:")
 except AnalysisInputError as error:
