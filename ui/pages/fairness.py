@@ -13,6 +13,7 @@ import streamlit as st
 from ui.cached_fairness import load_result
 from ui.explain_panels import show_slice_why_panel
 from ui.fairness_controls import choose_input, choose_slicing, choose_view, chosen_metrics
+from ui.fairness_thresholds import show_threshold_strategies
 from ui.shared import call_or_error, user_errors
 from visualizers.fairness import disparity_table, plot_metric_bars, slice_table
 
@@ -50,3 +51,4 @@ if result.too_small:
 st.caption(f"Record `{result.record_id}` · {result.n_rows:,} rows · " + " ".join(result.notes))
 st.download_button("Download JSON", json.dumps(result.to_dict(), indent=2), file_name=f"{result.record_id}.json")
 show_slice_why_panel(settings)
+show_threshold_strategies(settings)
