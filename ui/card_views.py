@@ -18,10 +18,9 @@ def show_candidates(candidates: list[CardCandidate], chosen: list[AnalysisRecord
     else:
         st.caption(DEFAULT_RULE + " Pin other records below; the link keeps them.")
     if not candidates:
-        st.info(
+        st.caption(
             "No fairness or privacy records of this model yet: run `python -m analysis fairness --model ...` "
-            "or `privacy --model ...`, or use the Fairness and Privacy pages.",
-            icon=":material/info:",
+            "or `privacy --model ...`, or use the Fairness and Privacy pages."
         )
         return
     st.table(
