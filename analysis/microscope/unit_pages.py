@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.datasets import load_npz
+from analysis.datasets import DatasetRole, load_npz
 from analysis.microscope.dataset_examples import (
     DatasetExamplesResult,
     DatasetExamplesSpec,
@@ -160,6 +160,10 @@ def compute_unit_pages(
     examples_key = dataset_examples_key(spec, registry)
     summary = registry.resolve(spec.model_id, result.revision).summary
     x = load_npz(Path(result.dataset_path))["x"]
+    linked = registry.get(spec.model_id).dataset(DatasetRole.DATA)
+    converted_from = linked.source if linked is not None and linked.sha256 == result.dataset_sha256 else None
+    # an image folder or a table converted to .npz is named as the user knows it, not by the converted file
+    dataset_name = Path(converted_from["path"]).name if converted_from else Path(result.dataset_path).name
     image_input = x.ndim == 4 and x.shape[-1] in (1, 3)
     tiles: dict[str, str] = {}
     for unit in range(result.units):
@@ -182,6 +186,7 @@ def compute_unit_pages(
         entry = {
             "unit": unit,
             "n_examples": result.n_examples,
+            "dataset_name": dataset_name,
             "dataset_path": result.dataset_path,
             "dataset_sha256": result.dataset_sha256,
             "top": top,
@@ -216,7 +221,7 @@ def load_unit_page(
     return UnitPage(
         unit=int(entry["unit"]),
         n_examples=int(entry["n_examples"]),
-        dataset_name=str(entry["dataset_path"]).rsplit("/", 1)[-1],
+        dataset_name=str(entry.get("dataset_name") or str(entry["dataset_path"]).rsplit("/", 1)[-1]),
         dataset_path=str(entry["dataset_path"]),
         dataset_sha256=str(entry["dataset_sha256"]),
         top=tuple(_thumbnail(t) for t in entry["top"]),

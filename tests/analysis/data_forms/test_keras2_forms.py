@@ -62,6 +62,7 @@ def test_keras2_h5_on_every_image_form(loupe_home, image_forms, tmp_path, capsys
     result = compute_dataset_examples(spec)
     for unit in range(result.units):
         page = load_unit_page(spec, unit)
+        assert page.dataset_name == "folder"  # named as the user knows it, not by the converted file
         examples = result.unit(unit)
         first = page.top[0]
         shown = np.asarray(Image.open(io.BytesIO(first.png)).convert("RGB")).astype(np.float64)
