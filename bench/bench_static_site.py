@@ -13,6 +13,9 @@
 3. ``--sessions`` concurrent new tabs on different static unit pages (p95, errors), as
    ``bench_microscope_load.py`` does for the app.
 
+Both browser measurements are repeated on a static page that is one image (same ``http.server``):
+the floor the browser itself costs on this machine, measured in the same run.
+
 The units of ``--layer`` must be rendered (``python -m analysis worker --until-empty`` or ``render``).
 Every server and browser it starts is stopped before it exits.
 """
@@ -110,27 +113,36 @@ def main() -> int:
         pending = plan_site(SiteExportSpec(model_id=args.model, out=out, layers=(args.layer,))).pending[args.layer]
         if pending:
             print(f"note: {len(pending)} units of {args.layer} are not rendered; their pages show placeholders")
-        site_port, app_port = free_port(), free_port()
-        servers = [serve(out, site_port), start(ROOT / "app.py", app_port)]
+        floor = Path(tmp) / "floor"  # the browser's own cost: a page that is one image, same server
+        floor.mkdir()
+        (floor / "one.png").write_bytes(next((out / "models").rglob("*.png")).read_bytes())
+        (floor / "index.html").write_text('<!doctype html><title>floor</title><img src="one.png" width="256">')
+        site_port, app_port, floor_port = free_port(), free_port(), free_port()
+        servers = [serve(out, site_port), start(ROOT / "app.py", app_port), serve(floor, floor_port)]
         try:
             wait_healthy(app_port)
             site = f"http://127.0.0.1:{site_port}/models/{args.model}/{revision}/{args.layer}"
             app = f"http://127.0.0.1:{app_port}/microscope?model={args.model}&layer={args.layer}"
             from playwright.sync_api import sync_playwright
 
-            static_times, app_times = [], []
+            minimal = f"http://127.0.0.1:{floor_port}/index.html"
+            static_times, app_times, floor_times = [], [], []
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 time_to_image(browser, f"{site}/0.html")  # warm both, like a running server
                 time_to_image(browser, f"{app}&unit=0", timeout_ms=120_000)
                 for tab in range(args.tabs):
                     unit = tab % units
+                    floor_times.append(time_to_image(browser, minimal))
                     static_times.append(time_to_image(browser, f"{site}/{unit}.html"))
                     app_times.append(time_to_image(browser, f"{app}&unit={unit}", timeout_ms=int(args.timeout * 1000)))
                 browser.close()
             static_p50, static_p95 = percentiles(static_times)
             app_p50, app_p95 = percentiles(app_times)
-            print(f"new tab to image, {args.tabs} tabs each, one at a time ({os.cpu_count()} CPUs):")
+            floor_p50, floor_p95 = percentiles(floor_times)
+            load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+            print(f"new tab to image, {args.tabs} tabs each, one at a time ({os.cpu_count()} CPUs, load {load}):")
+            print(f"  one-image static page      p50 {floor_p50 * 1000:6.0f} ms   p95 {floor_p95 * 1000:6.0f} ms")
             print(f"  static site (http.server)  p50 {static_p50 * 1000:6.0f} ms   p95 {static_p95 * 1000:6.0f} ms")
             print(f"  app (Streamlit)            p50 {app_p50 * 1000:6.0f} ms   p95 {app_p95 * 1000:6.0f} ms")
             print(f"  app / static p95: {app_p95 / static_p95:.1f}x (target: static p95 under 300 ms)")
@@ -140,6 +152,10 @@ def main() -> int:
             wall = time.perf_counter() - started
             report(f"{args.sessions} concurrent static", times)
             print(f"  burst wall time: {wall:.1f} s")
+            report(
+                f"{args.sessions} concurrent one-image",
+                asyncio.run(burst([minimal] * args.sessions, int(args.timeout * 1000))),
+            )
         finally:
             for server in servers:
                 server.terminate()
