@@ -101,6 +101,7 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=20, help="new tabs per side (static, app), one at a time")
     parser.add_argument("--sessions", type=int, default=20, help="concurrent tabs on the static site")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--export-only", action="store_true", help="only the export figures (no browser)")
     args = parser.parse_args()
     from analysis.microscope.site_export import SiteExportSpec, plan_site
     from analysis.models.registry import ModelRegistry
@@ -110,6 +111,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "site"
         export(args.model, out)
+        if args.export_only:
+            return 0
         pending = plan_site(SiteExportSpec(model_id=args.model, out=out, layers=(args.layer,))).pending[args.layer]
         if pending:
             print(f"note: {len(pending)} units of {args.layer} are not rendered; their pages show placeholders")

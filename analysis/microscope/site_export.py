@@ -209,11 +209,37 @@ def read_manifest(out: Path, *, force: bool = False) -> dict[str, Any] | None:
     )
 
 
+class _ReadOnce:
+    """A registry whose answers are kept for one export: planning asks the same questions for every unit."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._registry = registry
+        self._answers: dict[tuple[str, ...], Any] = {}
+
+    def _ask(self, key: tuple[str, ...], question: Any) -> Any:
+        if key not in self._answers:
+            self._answers[key] = question()
+        return self._answers[key]
+
+    def get(self, model_id: str) -> Any:
+        return self._ask(("get", model_id), lambda: self._registry.get(model_id))
+
+    def resolve(self, model_id: str, revision_prefix: str | None = None) -> RevisionRecord:
+        key = ("resolve", model_id, revision_prefix or "")
+        return self._ask(key, lambda: self._registry.resolve(model_id, revision_prefix))
+
+    def ids(self) -> list[str]:
+        return self._ask(("ids",), self._registry.ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+
 def plan_site(
     spec: SiteExportSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
 ) -> SitePlan:
     """Every file of the export, read from the registry and the result store (no TensorFlow, no data set)."""
-    registry = registry or ModelRegistry()
+    registry = _ReadOnce(registry or ModelRegistry())  # type: ignore[assignment]
     if store is None:
         from analysis.paths import open_result_store
 
