@@ -80,6 +80,14 @@ def export(model: str, out: Path) -> None:
         f"re-export, nothing changed: {seconds:.2f} s ({seconds * 1000 / units:.2f} s per 1,000 units), "
         f"{len(again.written)} files written, {again.unchanged} unchanged"
     )
+    for name in rendered_layers[-1:]:  # after one layer changed, export just that layer
+        started = time.perf_counter()
+        one = export_site(SiteExportSpec(model_id=model, out=out, layers=(name,)))
+        seconds = time.perf_counter() - started
+        print(
+            f"re-export of one layer ({name}, {one.units} units): {seconds:.2f} s "
+            f"({seconds * 1000 / one.units:.2f} s per 1,000 units), {len(one.written)} files written"
+        )
 
 
 def _units(result) -> dict[str, int]:
