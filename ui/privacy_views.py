@@ -18,6 +18,7 @@ from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptio
 from analysis.records import AnalysisRecord
 from analysis.server_files import allowed_roots, resolve_allowed_path
 from ui.cached_privacy import report_html
+from ui.reference_attack_views import show_reference_attacks
 from ui.shared import get_registry
 from visualizers.privacy import audit_table, plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 
@@ -45,7 +46,7 @@ def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
             nonmembers = right.text_input("Non-members .npz (optional)")
         attacks = st.multiselect(
             "Attacks (mlp, rf and knn are slow)",
-            [a.value for a in AttackKind],
+            [a.value for a in AttackKind if not a.needs_references],  # reference attacks train models: CLI
             [a.value for a in DEFAULT_ATTACKS],
             format_func=lambda value: f"{value}: {AttackKind(value).description}",
         )
@@ -91,6 +92,7 @@ def show_audit(record: AnalysisRecord, result: MembershipAuditResult) -> None:
     ):
         cell.metric(label, value)
     st.plotly_chart(plot_roc_loglog(result), key="roc")
+    show_reference_attacks(result)
     st.plotly_chart(plot_loss_distributions(result), key="losses")
     st.subheader("Slices, worst first")
     st.caption("The strongest attack on each slice, in the chart's order; every attack's row is under the chart.")

@@ -341,15 +341,25 @@ def _train(job: ReferenceJob) -> dict[str, np.ndarray]:
     x, y = x_all[job.mask], y_all[job.mask]
     rng = np.random.default_rng(job.seed)
     losses: list[float] = []
-    for _ in range(recipe.epochs):
-        batch_x = x
-        if recipe.augmentation == "flip" and x.ndim == 4:
+    if recipe.augmentation == "flip" and x.ndim == 4:  # a fresh random flip of each image every epoch
+        for _ in range(recipe.epochs):
             flip = rng.uniform(size=len(x)) < 0.5
             batch_x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
-        history = clone.fit(batch_x, y, batch_size=recipe.batch_size, epochs=1, shuffle=True, verbose=0)
-        losses.append(float(history.history["loss"][-1]))
-        if not np.isfinite(losses[-1]):
-            break
+            history = clone.fit(batch_x, y, batch_size=recipe.batch_size, epochs=1, shuffle=True, verbose=0)
+            losses += [float(v) for v in history.history["loss"]]
+            if not np.isfinite(losses[-1]):
+                break
+    else:
+        history = clone.fit(
+            x,
+            y,
+            batch_size=recipe.batch_size,
+            epochs=recipe.epochs,
+            shuffle=True,
+            verbose=0,
+            callbacks=[keras.callbacks.TerminateOnNaN()],
+        )
+        losses = [float(v) for v in history.history["loss"]]
     runner, head = _logits_runner(clone)
     outputs = np.asarray(runner.predict(x_all, batch_size=256, verbose=0)).reshape(len(x_all), -1)
     kind = OutputKind.PROBS

@@ -13,6 +13,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from analysis.privacy.reference_report import reference_section
 from analysis.privacy.reliability import MIN_EXAMPLES_PER_SIDE, REPORTED_FPRS, format_fpr, min_nonmembers_for_fpr
 from analysis.privacy.result import MembershipAuditResult
 from analysis.records import AnalysisRecord
@@ -70,6 +71,7 @@ def render_html_report(record: AnalysisRecord, result: MembershipAuditResult) ->
         _frame_table(result),
         _skipped(result),
         _exposed(result),
+        reference_section(result),
         "<h2>How to read the numbers</h2><p class='note'>",
         escape(
             f"TPR at a fixed FPR is reported only when the slice has at least ceil(1/FPR) non-members "

@@ -1,0 +1,143 @@
+"""Reference models end to end: bad input, diverged references left out, the cache (resume, larger K),
+the result's JSON and HTML, and a tiny memorizer where LiRA beats the best classic attack at low FPR."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis.errors import AnalysisInputError
+from analysis.privacy import MembershipAuditResult, MembershipAuditSpec, SlicingOptions, run_membership_audit
+from analysis.privacy.inputs import OutputKind
+from analysis.privacy.reference_attacks import ReferenceOutputs, ReferenceScoring, compute_scores
+from analysis.privacy.reference_models import check_clonable, load_reference_outputs, train_references
+from analysis.privacy.reference_report import reference_section
+from analysis.privacy.reference_spec import ReferenceEngine, ReferenceOptions, TrainingRecipe
+from tests.analysis.privacy.privacy_support import leaky_source
+from tests.analysis.privacy.reference_support import write_reference_outputs
+
+REFERENCE_ATTACKS = ("lira", "lira-offline", "offset", "rmia", "rmia-offline")
+
+
+def audit(source, folder, attacks=REFERENCE_ATTACKS, **options) -> MembershipAuditResult:
+    spec = MembershipAuditSpec(
+        source=source,
+        attacks=("threshold", *attacks),
+        slicing=SlicingOptions.parse("none"),
+        workers=1,
+        reference=ReferenceOptions(reference_outputs=folder, **options),
+    )
+    return run_membership_audit(spec)
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_a_subclassed_model_points_to_reference_outputs():
+    import keras
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = Subclassed()
+    model(np.zeros((1, 3), dtype=np.float32))
+    with pytest.raises(AnalysisInputError, match=r"model 'custom' cannot be cloned .*--reference-outputs DIR"):
+        check_clonable(model, "custom")
+    with pytest.raises(AnalysisInputError, match=r"it is a object, not a Keras model.*--reference-outputs"):
+        check_clonable(object(), "frozen")
+
+
+def test_too_small_a_population_is_refused():
+    with pytest.raises(AnalysisInputError, match=r"the population has 40 examples; .* at least 100 .*--population"):
+        train_references(
+            model_id="m",
+            model_path="m.keras",
+            trusted=False,
+            architecture="a",
+            output_kind=OutputKind.PROBS,
+            width=2,
+            x=np.zeros((40, 3)),
+            y=np.zeros(40, dtype=int),
+            k=4,
+            recipe=TrainingRecipe(),
+            seed=0,
+            workers=1,
+            engine=ReferenceEngine.LOCAL,
+            progress=lambda *_: None,
+        )
+
+
+def test_precomputed_outputs_need_reference_outputs():
+    spec = MembershipAuditSpec(source=leaky_source(60), attacks=("lira",), slicing=SlicingOptions.parse("none"))
+    with pytest.raises(
+        AnalysisInputError, match=r"reference attacks \(lira\) on precomputed outputs .*--reference-outputs"
+    ):
+        run_membership_audit(spec)
+
+
+def test_reference_files_with_mismatched_shapes_are_refused(tmp_path):
+    source = leaky_source(60)
+    folder = write_reference_outputs(source, tmp_path / "refs", k=4)
+    with np.load(folder / "ref-02.npz") as data:
+        np.savez(folder / "ref-02.npz", logits=data["logits"][:-1], in_mask=data["in_mask"][:-1])
+    with pytest.raises(AnalysisInputError, match=r"reference file 'ref-02.npz' has 119 rows of logits .* 120 examples"):
+        audit(source, folder)
+    with pytest.raises(AnalysisInputError, match=r"holds 0 \.npz file"):
+        audit(source, tmp_path)
+
+
+# -- a diverged reference is reported and left out --------------------------------------------
+def test_a_diverged_reference_is_reported_and_left_out(tmp_path):
+    source = leaky_source(150)
+    folder = write_reference_outputs(source, tmp_path / "refs", k=8)
+    clean = audit(source, folder)
+    with np.load(folder / "ref-03.npz") as data:
+        arrays = dict(data)
+    arrays["logits"][5, 0] = np.nan
+    np.savez(folder / "ref-03.npz", **arrays)
+    result = audit(source, folder)
+    assert result.reference.left_out == (("ref-03.npz", result.reference.left_out[0][1]),)
+    assert "diverged" in result.reference.left_out[0][1]
+    assert (result.reference.n_references, result.reference.n_used) == (8, 7)
+    # the same scores as an audit that never had the file: nothing of it was averaged in
+    (folder / "ref-03.npz").unlink()
+    without = audit(source, folder)
+    for attack in REFERENCE_ATTACKS:
+        np.testing.assert_allclose(result.reference.scores[attack], without.reference.scores[attack])
+    assert not np.allclose(clean.reference.scores["lira"], without.reference.scores["lira"])
+
+
+# -- results in the existing places -------------------------------------------------------------
+def test_reference_rows_json_and_report(tmp_path):
+    source = leaky_source(300)
+    folder = write_reference_outputs(source, tmp_path / "refs", k=8)
+    result = audit(source, folder)
+    rows = {row.attack.value: row for row in result.rows}
+    assert set(rows) == {"threshold", *REFERENCE_ATTACKS}
+    for row in rows.values():
+        low, high = row.tpr_ci[0.01]
+        assert low <= row.tpr_at_fpr[0.01] <= high and row.tpr_at_fpr[0.001] is None and row.tpr_ci[0.001] is None
+        assert row.auc_ci[0] <= row.auc <= row.auc_ci[1]
+    # the rows' scores are the scoring module's on the files' own statistics
+    labels = np.concatenate([source.members.labels, source.nonmembers.labels])
+    outputs, masks, _ = load_reference_outputs(folder, n=600, labels=labels)
+    target = np.concatenate([source.members.outputs, source.nonmembers.outputs])
+    direct = ReferenceOutputs.from_outputs(
+        (target, True), [(o.outputs, True) for o in outputs], labels, masks, np.arange(600) >= 300
+    )
+    np.testing.assert_allclose(
+        result.reference.scores["lira"],
+        compute_scores(ReferenceScoring.LIRA, direct, fix_variance=True, rmia_a=0.5, rmia_gamma=1.0),
+    )
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["reference"]["n_used"] == 8 and data["reference"]["source"] == "outputs"
+    again = MembershipAuditResult.from_dict(data)
+    assert again.reference == result.reference and again.rows == result.rows
+    assert len(again.reference_exposed) == len(result.reference_exposed) == 12
+    html = reference_section(result)
+    assert "Reference-model attacks" in html and "<svg" in html and "best classic" in html
