@@ -56,6 +56,8 @@ def show_comparison(compare: str) -> None:
         st.plotly_chart(plot_by_epochs(report, metric=metric, audit_url=audit_url), use_container_width=True)
     frame = report.to_frame()
     frame["audit"] = [audit_url(p.record_id) for p in report.points]
+    first = ["variant", "audit", "frontier"]  # the link and the frontier mark stay visible on a narrow screen
+    frame = frame[first + [c for c in frame.columns if c not in first]]
     st.dataframe(
         frame,
         hide_index=True,

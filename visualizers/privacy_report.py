@@ -45,7 +45,7 @@ def plot_privacy_vs_accuracy(
         )
     _points(figure, report.points, metric=metric, x=lambda p: p.test_accuracy, audit_url=audit_url)
     _chance(figure, metric)
-    figure.update_xaxes(title="test accuracy", tickformat=".0%")
+    figure.update_xaxes(title="test accuracy", tickformat=".1%")
     figure.update_yaxes(title=METRICS[metric][0], **({"tickformat": ".1%"} if metric.startswith("tpr") else {}))
     return finish_layout(
         figure, title=f"{METRICS[metric][0]} against test accuracy (lower right is better)", height=460
@@ -94,7 +94,16 @@ def _points(
     x: Callable[[ReportPoint], float | None],
     audit_url: Callable[[str], str],
 ) -> None:
-    _, value, interval, _ = METRICS[metric]
+    title, value, interval, _ = METRICS[metric]
+    if not any(value(p) is not None for p in points):
+        figure.add_annotation(
+            text=f"No audit here reports {title} (too few non-members for that FPR).",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+        )
     groups = (
         ("frontier", FRONTIER, "diamond", lambda p: p.on_frontier),
         ("DP-SGD", DP, "circle", lambda p: not p.on_frontier and p.epsilon is not None),
@@ -123,12 +132,21 @@ def _points(
                 marker={"color": colour, "size": 12, "symbol": symbol},
                 error_y=error if has_error else None,
                 text=[_link(p, audit_url) for p in chosen],
-                textposition="top center",
+                textposition=[_label_position(p, points, x) for p in chosen],
                 name=name,
                 hovertext=[_hover(p) for p in chosen],
                 hoverinfo="text",
             )
         )
+
+
+def _label_position(
+    point: ReportPoint, points: list[ReportPoint] | tuple[ReportPoint, ...], x: Callable[[ReportPoint], float | None]
+) -> str:
+    """Alternate labels above and below along the x axis, so neighbouring points' labels do not overlap."""
+    order = sorted((p for p in points if x(p) is not None), key=lambda p: (x(p), p.record_id))
+    index = next((i for i, p in enumerate(order) if p.record_id == point.record_id), 0)
+    return "top center" if index % 2 == 0 else "bottom center"
 
 
 def _link(point: ReportPoint, audit_url: Callable[[str], str]) -> str:
@@ -147,7 +165,7 @@ def _hover(p: ReportPoint) -> str:
     if p.epoch is not None:
         lines.append(f"epochs {p.epoch}")
     if p.epsilon is not None:
-        lines.append(f"DP-SGD epsilon {p.epsilon:.3g} at delta {p.delta:.0e}")
+        lines.append(f"DP-SGD epsilon {p.epsilon:.3g}" + ("" if p.delta is None else f" at delta {p.delta:.0e}"))
     return "<br>".join(lines)
 
 
