@@ -55,3 +55,43 @@ def test_a_writer_computes_and_the_claim_is_ranked(tiny_registered):
     assert at.query_params["claim"] in ("2", ["2"])  # the claim stays in the address bar
     viewer = open_unit(writer=False, model="tiny", layer="logits", unit="1")  # now stored: shown to everyone
     assert any(m.value.startswith("**Excitatory**") for m in viewer.markdown)
+
+
+@pytest.fixture
+def branched_registered(loupe_home, tmp_path) -> None:
+    """Two branches from the input: 'side' (a conv) never reaches 'deep' (a conv after 'main')."""
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    side = keras.layers.Conv2D(2, 3, name="side")(inputs)
+    main = keras.layers.Conv2D(3, 3, name="main")(inputs)
+    deep = keras.layers.Conv2D(2, 3, name="deep")(main)
+    pooled = [keras.layers.GlobalAveragePooling2D()(t) for t in (side, deep)]
+    outputs = keras.layers.Dense(2, activation="softmax", name="out")(keras.layers.Concatenate()(pooled))
+    keras.Model(inputs, outputs).save(tmp_path / "branched.keras")
+    ModelRegistry().register(RegisterModelSpec(path=tmp_path / "branched.keras", model_id="branched"))
+
+
+def test_a_from_layer_on_no_path_is_an_error_naming_the_layers_that_feed_it(branched_registered):
+    at = open_unit(model="branched", layer="deep", unit="0", **{"from": "side"})
+    assert not at.exception and not at.error  # the layer order allows it: the path is checked on computing
+    at.button(key="conn-compute").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "from 'side' is not on any path to layer 'deep'; layers with units that feed it are 'main'"
+    ]
+    assert at.title[0].value.startswith("branched / deep")
+
+
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ("-1", "claim unit -1 is out of range; units of 'conv' are 0-3"),
+        ("2.5", "claim unit '2.5' is not an integer; units of 'conv' are 0-3"),
+        (",", "claim ',' names no unit; give units of 'conv' like 3,17"),
+    ],
+)
+def test_more_bad_claims(tiny_registered, claim, message):
+    at = open_unit(model="tiny", layer="logits", unit="0", claim=claim)
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [message]
