@@ -69,7 +69,7 @@ def _choices(settings: dict[str, Any]) -> tuple[str, str, float]:
 
 def _rules(result: MitigationResult) -> pd.DataFrame:
     def operation(p: float, operator: str, threshold: float) -> str:
-        return f"{p:.0%}: score {operator} {threshold:.4g}" if p > 0 else ""
+        return f"{p:.1%}: score {operator} {threshold:.4g}" if p > 0 else ""
 
     return pd.DataFrame(
         [

@@ -44,7 +44,9 @@ def plot_strategy_comparison(result: MitigationResult, *, metric: str) -> go.Fig
                 marker_color=colour,
                 error_x={"type": "data", "array": high, "arrayminus": low, "color": "#111827", "thickness": 1.2},
                 text=[f"{v:.1%}" if v is not None else "n/a" for v in values],
-                textposition="outside",
+                textposition="inside",
+                insidetextanchor="start",
+                textfont={"color": "white"},
                 hovertemplate=f"%{{y}}<br>{name}: %{{x:.1%}}<extra></extra>",
             )
         )

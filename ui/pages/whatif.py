@@ -29,7 +29,12 @@ try:
     result = load_whatif(spec_from_link(model.model_id))
 except AnalysisInputError as error:
     st.error(redact_paths(str(error)), icon=":material/error:")
-    st.page_link(PAGE, label="Open example 0 unedited", icon=":material/undo:", query_params={"model": model.model_id})
+    example = st.query_params.get("example", "0")
+    if "set" in st.query_params and example.isdecimal():  # a bad edit: the same example, unedited
+        back = {"model": model.model_id, "example": example}
+    else:
+        back, example = {"model": model.model_id}, "0"
+    st.page_link(PAGE, label=f"Open example {example} unedited", icon=":material/undo:", query_params=back)
     st.stop()
 data = model.dataset(DatasetRole.DATA)
 
