@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from analysis.cli.models import converted_data_arg
 from analysis.cli.output import add_json_option, emit, parse_int_ranges, progress
 from analysis.explain import EXPLAINERS, AttributionResult, ExplanationSpec, compute_attributions
 from analysis.explain.spec import DEFAULT_BACKGROUND, DEFAULT_MAX_EVALS, DEFAULT_SAMPLES, MAX_EXAMPLES, ROW_LIMIT
@@ -68,7 +69,7 @@ def run_explain(args: argparse.Namespace) -> int:
     spec = ExplanationSpec(
         model_id=args.model_id,
         revision=args.rev,
-        data_path=args.data,
+        data_path=converted_data_arg(args.model_id, args.data),
         examples=tuple(parse_int_ranges(args.examples, upper=ROW_LIMIT, what="example", limit=MAX_EXAMPLES)),
         target=args.target,
         background=args.background,

@@ -16,6 +16,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from analysis.cli.models import converted_data_arg
 from analysis.cli.output import add_json_option, emit, progress
 from analysis.errors import AnalysisInputError, describe_choices
 from analysis.fairness import DISPARITY_KEYS, METRIC_KEYS, FairnessResult, FairnessSpec
@@ -104,7 +105,7 @@ def run_fairness(args: argparse.Namespace) -> int:
     spec = FairnessSpec(
         predictions=args.predictions,
         model_id=args.model,
-        data_path=args.data,
+        data_path=converted_data_arg(args.model, args.data, meta=args.sensitive.split(",")),
         split=None if args.split == "all" else args.split,
         label=args.label,
         score=args.score if args.model is None else None,

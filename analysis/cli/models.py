@@ -99,6 +99,16 @@ def data_source(path: str, args: argparse.Namespace) -> Path | DataSourceSpec:
     )
 
 
+def converted_data_arg(model_id: str | None, path: str | None, *, meta: Iterable[str] = ()) -> str | None:
+    """A folder or table given to an analysis command (``privacy --members``, ``fairness --data``, ``explain
+    --data``), converted for the model's input (``meta``: a table's columns to keep for slicing); an ``.npz``
+    and None pass through as they are."""
+    if not path or not model_id or not (Path(path).is_dir() or Path(path).suffix.lower() in CONVERTED_SUFFIXES):
+        return path
+    source = DataSourceSpec(path=Path(path), meta=tuple(m for m in meta if m))
+    return str(ModelRegistry().converted_data_path(model_id, source))
+
+
 def _describe(record: ModelRecord) -> str:
     summary = record.current.summary
     lines = [

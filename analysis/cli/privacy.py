@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.cli.main import EXIT_GATE_FAILED
+from analysis.cli.models import converted_data_arg
 from analysis.cli.output import add_json_option, emit, output_file, progress, write_text_atomically
 from analysis.errors import AnalysisInputError
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
@@ -77,7 +78,10 @@ def build_spec(args: argparse.Namespace) -> MembershipAuditSpec:
         raise AnalysisInputError("give either --model or --members-outputs/--nonmembers-outputs, not both")
     if args.model_id:
         source = ModelSource(
-            model_id=args.model_id, revision=args.rev, members=_path(args.members), nonmembers=_path(args.nonmembers)
+            model_id=args.model_id,
+            revision=args.rev,
+            members=_path(converted_data_arg(args.model_id, args.members, meta=_slice_columns(args.slices))),
+            nonmembers=_path(converted_data_arg(args.model_id, args.nonmembers, meta=_slice_columns(args.slices))),
         )
     elif all(outputs):
         if args.members or args.nonmembers or args.rev:
@@ -209,6 +213,11 @@ def _human(record_id: str, result: MembershipAuditResult) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
+
+
+def _slice_columns(slices: str) -> list[str]:
+    """The ``column:NAME`` slices: a table's metadata columns to keep when it is converted."""
+    return [part.split(":", 1)[1].strip() for part in slices.split(",") if part.strip().startswith("column:")]
 
 
 def _path(value: str | None) -> Path | None:

@@ -117,7 +117,10 @@ def _check_classes(
 def _write_member(archive: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
     info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
     with archive.open(info, "w", force_zip64=True) as member:
-        np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+        array = np.asarray(array)  # (np.ascontiguousarray would turn a 0-d array into 1-d)
+        np.lib.format.write_array(
+            member, array if array.flags.c_contiguous else array.copy(order="C"), allow_pickle=False
+        )
 
 
 def convert_dataset(
@@ -145,7 +148,7 @@ def convert_dataset(
     target = out_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.npz"
     if target.is_file():
         with np.load(target, allow_pickle=False) as archive:
-            return ConvertedDataset(path=target, source=json.loads(str(archive["source_json"])))
+            return ConvertedDataset(path=target, source=json.loads(str(archive["source_json"].reshape(-1)[0])))
     skipped: list[str] = []
     labels: list[np.ndarray] = []
     meta: dict[str, list[np.ndarray]] = {}

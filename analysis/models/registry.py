@@ -233,6 +233,16 @@ class ModelRegistry:
         info = inspect_dataset(converted.path, role, input_shape=summary.input_shape)
         return replace(info, source=converted.source)
 
+    def converted_data_path(self, model_id: str, data: Path | DataSourceSpec) -> Path:
+        """The ``.npz`` an analysis reads for ``data`` given to one command (``privacy --members``,
+        ``fairness --data``, ...): an ``.npz`` as it is, a folder or table converted for the model's input."""
+        if not isinstance(data, DataSourceSpec):
+            data = Path(data).expanduser()
+            if not (data.is_dir() or data.suffix.lower() in CONVERTED_SUFFIXES):
+                return data
+        info = self._inspect(data, DatasetRole.DATA, self.get(model_id).current.summary)
+        return Path(info.path)
+
     def link_dataset(self, model_id: str, role: DatasetRole, path: Path | DataSourceSpec) -> DatasetInfo:
         """Link (or replace) the dataset of ``role`` for a registered model."""
         record = self.get(model_id)

@@ -36,6 +36,8 @@ def test_image_folder_flat_folder_and_npz_give_identical_arrays(image_forms, tmp
     # the same source converts to the same bytes (a stable hash for records), and is reused
     again = convert_dataset(DataSourceSpec(path=image_forms.folder), GREY, out_dir=tmp_path / "other")
     assert again.path.read_bytes() == folder.path.read_bytes()
+    reused = convert_dataset(DataSourceSpec(path=image_forms.folder), GREY, out_dir=tmp_path / "other")
+    assert reused.path == again.path and reused.source == folder.source
 
 
 def test_converted_file_passes_the_npz_checks_and_records_its_source(image_forms, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -117,6 +118,15 @@ def test_tabular_model_on_csv_parquet_and_npz(loupe_home, table_forms, tmp_path)
         np.testing.assert_allclose(results["t-parquet"][name], results["t-npz"][name], atol=1e-5, err_msg=name)
     info = ModelRegistry().get("t-parquet").datasets[0]
     assert info.metadata_columns == ("sex",) and info.feature_names == ("age", "income", "hours", "debt")
+    # an analysis command given the table directly gives the result it gives on the .npz
+    fairness = {}
+    for data in (table_forms.parquet, table_forms.npz):
+        out = tmp_path / f"fairness-{data.suffix[1:]}.json"
+        argv = ["fairness", "--model", "t-npz", "--data", str(data), "--sensitive", "sex", "--bootstrap", "0"]
+        assert main([*argv, "--min-slice", "5", "--json", str(out)]) == 0
+        fairness[data.suffix] = json.loads(out.read_text())
+    for key in ("overall", "slices", "disparities", "n_rows"):
+        assert fairness[".parquet"][key] == fairness[".npz"][key], key
 
 
 def test_bad_table_registers_nothing(loupe_home, table_forms, tmp_path, capsys):
