@@ -49,7 +49,7 @@ from analysis.microscope.site_layers import (
     collect_layer,
     layer_files,
     path_segment,
-    tile_images,
+    tile_pngs,
 )
 from analysis.microscope.site_pages import CSS, CSS_PATH, Crumb, esc, page, redirect_page, relative, sitemap
 from analysis.models.registry import ModelRegistry
@@ -282,7 +282,20 @@ def plan_site(
         revision=revision, rev_dir=rev_dir, base_url=base_url, app_url=spec.app_url, layers_in_site=in_site
     )
     files: dict[str, bytes] = {}
-    thumbs = {(c.layer.name, u): image for c in contents for u, image in tile_images(site, c, files).items()}
+    sources = {source for c in contents for _, source in c.connections} - {c.layer.name for c in contents}
+    tile_sources = contents + [
+        collect_layer(
+            revision,
+            summary.layer(name),
+            dataset_linked=dataset_linked,
+            steps=spec.steps,
+            store=store,
+            registry=registry,
+            tiles_only=True,
+        )
+        for name in sorted(sources)
+    ]
+    thumbs = {(c.layer.name, u): image for c in tile_sources for u, image in tile_pngs(c).items()}
     for content in contents:
         layer_files(site, content, files, lambda layer, unit: thumbs.get((layer, unit)))
     files[f"{rev_dir}/index.html"] = _revision_page(site, models[spec.model_id]["revisions"][revision.short]).encode()

@@ -108,8 +108,13 @@ def collect_layer(
     steps: int,
     store: ResultStore,
     registry: ModelRegistry,
+    tiles_only: bool = False,
 ) -> LayerContent:
-    """Read one layer's cached results; renderings with ``steps`` steps and otherwise the app's defaults."""
+    """Read one layer's cached results; renderings with ``steps`` steps and otherwise the app's defaults.
+
+    ``tiles_only``: just what its grid tiles show (channel renderings, example tiles), for the
+    connection tiles of another layer's pages.
+    """
     model_id = revision.model_id
     summary = revision.summary
     image_model = len(summary.input_shape) == 3 and summary.input_shape[-1] in (1, 3)
@@ -118,6 +123,8 @@ def collect_layer(
     if image_model:
         units = tuple(range(layer.units))
         for technique in techniques_for(layer, dataset_linked=dataset_linked):
+            if tiles_only and technique.kind is not ObjectiveKind.CHANNEL:
+                continue
             if technique.per_unit:
                 spec = RenderSpec(
                     model_id=model_id,
@@ -144,13 +151,13 @@ def collect_layer(
     tiles: dict[int, bytes] = {}
     if dataset_linked:
         examples = DatasetExamplesSpec(model_id=model_id, layer=layer.name, revision=revision.revision)
-        for unit in range(layer.units):
+        for unit in range(0 if tiles_only else layer.units):
             entry = load_unit_page(examples, unit, store=store, registry=registry)
             if entry is not None:
                 pages[unit] = entry
         tiles = load_layer_tiles(examples, store=store, registry=registry)
     connections = []
-    for method in ConnectionMethod:
+    for method in () if tiles_only else ConnectionMethod:
         try:
             spec = ConnectionsSpec(model_id=model_id, layer=layer.name, method=method, revision=revision.revision)
             found = load_cached_connections(spec, store=store, registry=registry)
@@ -217,29 +224,32 @@ def _asset(files: dict[str, bytes], folder: str, data: bytes) -> str:
     return path
 
 
-def tile_images(site: RevisionSite, content: LayerContent, files: dict[str, bytes]) -> dict[int, tuple[str, str]]:
-    """Each unit's tile: (image path, badge): its channel rendering, else its strongest example."""
-    folder = site.layer_dir(content.layer.name)
-    images: dict[int, tuple[str, str]] = {}
+def tile_pngs(content: LayerContent) -> dict[int, tuple[bytes, str]]:
+    """Each unit's tile: (PNG, badge): its channel rendering, else its strongest example marked "example"."""
+    images: dict[int, tuple[bytes, str]] = {}
     for unit in range(content.layer.units):
         channel = next((v for v in content.visuals.get(unit, ()) if v.technique.kind is ObjectiveKind.CHANNEL), None)
         if channel is not None:
-            images[unit] = (_asset(files, folder, channel.pngs[0]), "")
+            images[unit] = (channel.pngs[0], "")
         elif unit in content.tiles:
-            images[unit] = (_asset(files, folder, content.tiles[unit]), "example")
+            images[unit] = (content.tiles[unit], "example")
     return images
+
+
+Thumbs = Callable[[str, int], tuple[bytes, str] | None]
 
 
 def layer_files(
     site: RevisionSite,
     content: LayerContent,
     files: dict[str, bytes],
-    thumbs: Callable[[str, int], tuple[str, str] | None],
+    thumbs: Thumbs,
 ) -> None:
     """Write (into ``files``) the layer's grid page, every unit page, unit JSON and their images.
 
-    ``thumbs(layer, unit)`` is a unit's tile (image path, badge) in any layer of this export, or
-    None; connection tiles use it.
+    ``thumbs(layer, unit)`` is a unit's tile (PNG, badge) in any layer, or None; connection tiles
+    use it. Every image a layer's pages show is stored in the layer's own ``img/`` folder, so its
+    pages depend on no other layer's files.
     """
     layer = content.layer
     folder = site.layer_dir(layer.name)
@@ -255,7 +265,7 @@ def _layer_page(
     site: RevisionSite,
     content: LayerContent,
     files: dict[str, bytes],
-    thumbs: Callable[[str, int], tuple[str, str] | None],
+    thumbs: Thumbs,
 ) -> str:
     layer = content.layer
     path = f"{site.layer_dir(layer.name)}/index.html"
@@ -292,7 +302,10 @@ def _layer_page(
     tiles = []
     for unit in range(layer.units):
         found = thumbs(layer.name, unit)
-        image, badge = (relative(path, found[0]), found[1]) if found else (None, "pending" if pending else "")
+        if found:
+            image, badge = relative(path, _asset(files, site.layer_dir(layer.name), found[0])), found[1]
+        else:
+            image, badge = None, "pending" if pending else ""
         tiles.append(tile(href=f"{unit}.html", label=f"unit {unit}", image=image, badge=badge))
     parts.append(f'<div class="grid">{"".join(tiles)}</div>')
     return page(
@@ -320,7 +333,7 @@ def _unit_page(
     content: LayerContent,
     unit: int,
     files: dict[str, bytes],
-    thumbs: Callable[[str, int], tuple[str, str] | None],
+    thumbs: Thumbs,
 ) -> str:
     layer = content.layer
     path = site.unit_path(layer.name, unit)
@@ -348,7 +361,7 @@ def _unit_page(
         )
     halves.append("<section><h2>Dataset examples</h2>" + _examples(content, unit, files, folder, path) + "</section>")
     parts.append(f'<div class="unit">{"".join(halves)}</div>')
-    parts.append(_connections(site, content, unit, path, thumbs))
+    parts.append(_connections(site, content, unit, path=path, files=files, thumbs=thumbs))
     return page(
         path=path,
         title=f"{model_id} / {layer.name} / unit {unit}",
@@ -464,8 +477,10 @@ def _connections(
     site: RevisionSite,
     content: LayerContent,
     unit: int,
+    *,
     path: str,
-    thumbs: Callable[[str, int], tuple[str, str] | None],
+    files: dict[str, bytes],
+    thumbs: Thumbs,
 ) -> str:
     if not content.connections:
         return ""
@@ -483,7 +498,8 @@ def _connections(
                 found = thumbs(source, connection.unit)
                 if source in site.layers_in_site:
                     href = relative(path, site.unit_path(source, connection.unit))
-                    image = relative(path, found[0]) if found else None
+                    folder = site.layer_dir(content.layer.name)
+                    image = relative(path, _asset(files, folder, found[0])) if found else None
                     tiles.append(tile(href=href, label=label, image=image, badge=found[1] if found else ""))
                 else:  # the source layer is not in this site: no page to link to
                     tiles.append(

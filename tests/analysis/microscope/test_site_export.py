@@ -130,6 +130,7 @@ def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
     assert 'class="histogram"' in text and "Download unit data (JSON)" in text
     assert "Connections" in text and "From conv1, by expanded weights" in text
     assert re.search(r'href="\.\./conv1/\d\.html"', text)  # a connection links to its source unit's page
+    assert not re.search(r'src="\.\./conv1/', text)  # ... and shows its image from conv2's own folder
     app = f"http://127.0.0.1:8501/microscope?model={MODEL_ID}&amp;layer=conv2&amp;unit=1&amp;rev={revision}"
     assert app in text
     data = json.loads((out / f"models/{MODEL_ID}/{revision}/conv2/1.json").read_text())
@@ -185,6 +186,7 @@ def test_a_layer_exported_alone_keeps_the_rest_of_the_site(home: Path, tmp_path:
     revision = first.revision[:12]
     again = export(out, layers=("conv1",))
     assert again.written == ()
+    assert export(out, layers=("conv2",)).written == ()  # its connection tiles do not depend on conv1's export
     assert (out / f"models/{MODEL_ID}/{revision}/conv2/index.html").is_file()
     index = (out / f"models/{MODEL_ID}/{revision}/index.html").read_text()
     assert 'href="conv1/index.html"' in index and 'href="conv2/index.html"' in index
