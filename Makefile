@@ -4,6 +4,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Test worker processes: the suite waits on browsers and subprocesses about half of its time, so two
+# workers on two cores finish sooner; each worker takes whole test files (module fixtures train once).
+TEST_WORKERS ?= 2
 
 .PHONY: run dev test lint format demo bench lock clean
 
@@ -30,7 +33,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mkdocs build --strict --quiet
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The documentation site, offline, into site/ (git-ignored); --strict: a broken link or anchor fails.
 .PHONY: docs screenshots
