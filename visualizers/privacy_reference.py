@@ -106,7 +106,7 @@ def plot_reference_roc(result: MembershipAuditResult) -> go.Figure:
     figure.update_yaxes(type="log", range=[np.log10(floor), 0], title="true positive rate (log)", dtick=1)
     finish_layout(
         figure,
-        title="Reference-model attacks against the best classic attack (markers: TPR with 95% interval)",
+        title="Reference attacks vs the best classic one",
         height=560 + 14 * len(rows),
         left=60,
     )

@@ -20,6 +20,7 @@ the fraction of ``z`` it beats by ``gamma``; offline, ``p(x) = ((1 + a) p_OUT(x)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -197,7 +198,8 @@ def _rmia_marginal(reference_probs: np.ndarray, in_mask: np.ndarray, *, offline:
     if not offline:
         return reference_probs.mean(axis=0)
     out = np.where(in_mask, np.nan, reference_probs)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # an example no OUT reference saw: filled in below
+        warnings.simplefilter("ignore", RuntimeWarning)
         p_out = np.nanmean(out, axis=0)
     p_out = np.where(np.isfinite(p_out), p_out, np.nanmean(p_out))  # an example no OUT model saw
     return ((1 + a) * p_out + (1 - a)) / 2

@@ -210,7 +210,7 @@ def _trained(
         model_path=str(revision.path),
         trusted=revision.trusted,
         architecture=architecture,
-        output_kind=OutputKind.LOGITS if target_is_logits else OutputKind.PROBS,
+        output_kind=OutputKind.LOGITS if revision.summary.output_kind.value == "logits" else OutputKind.PROBS,
         width=width,
         x=x,
         y=y,

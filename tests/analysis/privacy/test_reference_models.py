@@ -141,3 +141,100 @@ def test_reference_rows_json_and_report(tmp_path):
     assert len(again.reference_exposed) == len(result.reference_exposed) == 12
     html = reference_section(result)
     assert "Reference-model attacks" in html and "<svg" in html and "best classic" in html
+
+
+# -- training: population, the cache (resume, larger K), diverged references ---------------------
+def image_set(path, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    np.savez(path, x=rng.uniform(0, 255, (n, 8, 8, 3)).astype(np.float32), y=np.arange(n) % 3)
+    return path
+
+
+@pytest.fixture
+def tiny_registered(loupe_home, tmp_path, tiny_cnn_path):
+    from analysis.datasets import DatasetRole
+    from analysis.models.registry import ModelRegistry, RegisterModelSpec
+
+    ModelRegistry(loupe_home).register(
+        RegisterModelSpec(
+            path=tiny_cnn_path,
+            model_id="tiny",
+            datasets={
+                DatasetRole.MEMBERS: image_set(tmp_path / "members.npz", 40, seed=0),
+                DatasetRole.NONMEMBERS: image_set(tmp_path / "nonmembers.npz", 30, seed=1),
+            },
+        )
+    )
+    return tmp_path
+
+
+def tiny_audit(k: int, population=None, flip: bool = False) -> MembershipAuditResult:
+    from analysis.privacy import ModelSource
+
+    spec = MembershipAuditSpec(
+        source=ModelSource(model_id="tiny"),
+        attacks=("threshold", "lira", "rmia-offline"),
+        slicing=SlicingOptions.parse("none"),
+        workers=1,
+        reference=ReferenceOptions(
+            n_references=k,
+            recipe=TrainingRecipe(epochs=1, batch_size=64, augmentation="flip" if flip else "off"),
+            population=population,
+        ),
+    )
+    return run_membership_audit(spec)
+
+
+def test_references_train_resume_from_the_cache_and_leave_out_diverged_ones(tiny_registered):
+    from analysis.paths import open_result_store
+    from analysis.privacy.reference_models import data_hash, reference_key
+    from cache import NPZ
+
+    with pytest.raises(AnalysisInputError, match=r"the population has 70 examples; .*--population NPZ"):
+        tiny_audit(2)
+    population = image_set(tiny_registered / "population.npz", 60, seed=2)
+    first = tiny_audit(2, population)
+    assert (first.reference.trained, first.reference.from_cache, first.reference.n_population) == (2, 0, 60)
+    assert first.provenance["parameters"]["reference"]["n_references"] == 2
+    # a larger K trains only the new references; the first two come from the cache
+    second = tiny_audit(4, population)
+    assert (second.reference.trained, second.reference.from_cache, second.reference.n_used) == (2, 2, 4)
+    # references 4 and 5 stored as diverged (as a worker stores a NaN loss): reported, left out, not retrained
+    import keras
+
+    from analysis.models.registry import ModelRegistry
+    from analysis.privacy.reference_models import check_clonable
+
+    revision = ModelRegistry().resolve("tiny", None)
+    architecture = check_clonable(keras.saving.load_model(revision.path), "tiny")
+    x = np.concatenate(
+        [np.load(tiny_registered / f"{name}.npz")["x"] for name in ("members", "nonmembers", "population")]
+    )
+    y = np.concatenate(
+        [np.load(tiny_registered / f"{name}.npz")["y"] for name in ("members", "nonmembers", "population")]
+    )
+    store = open_result_store()
+    for index in (4, 5):
+        key = reference_key(
+            architecture=architecture,
+            recipe=TrainingRecipe(epochs=1, batch_size=64),
+            data=data_hash(x, y),
+            seed=0,
+            index=index,
+        )
+        store.put(
+            key,
+            {
+                "outputs": np.zeros(0),
+                "kind": np.array("logits"),
+                "loss": np.array([np.nan]),
+                "diverged": np.array(True),
+            },
+            NPZ,
+        )
+    store.close()
+    third = tiny_audit(6, population)
+    assert (third.reference.trained, third.reference.from_cache, third.reference.n_used) == (0, 6, 4)
+    assert [name for name, _ in third.reference.left_out] == ["reference 4", "reference 5"]
+    for attack in ("lira", "rmia-offline"):  # the four usable references, exactly as before
+        np.testing.assert_allclose(third.reference.scores[attack], second.reference.scores[attack])
