@@ -26,7 +26,10 @@ def _dataset(source: DataSourceSpec):  # -> pyarrow.dataset.Dataset
     try:
         return ds.dataset(str(source.path), format="csv" if source.form is DataForm.CSV else "parquet")
     except (pa.ArrowInvalid, OSError) as error:
-        raise AnalysisInputError(f"table {str(source.path)!r} cannot be read as {source.form}: {error}") from error
+        detail = (str(error).strip().splitlines() or [""])[0].rsplit(": ", 1)[-1]  # Arrow's reason, without paths
+        raise AnalysisInputError(
+            f"table {str(source.path)!r} is not a readable {source.form} file ({detail})"
+        ) from error
 
 
 def table_columns(source: DataSourceSpec) -> tuple[str, tuple[str, ...], tuple[str, ...], bool]:
