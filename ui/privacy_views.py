@@ -137,7 +137,7 @@ def past_audits(model_id: str) -> None:
     records = list_audits(model_id)
     st.subheader("Past audits")
     if not records:
-        st.caption("None yet.")
+        st.caption("No audits of this model yet.")
     for record in records:
         summary = record.result.get("summary", {})
         auc = summary.get("max_auc")

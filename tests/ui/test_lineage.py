@@ -23,7 +23,8 @@ from tests.ui.app_support import open_app_page
 
 
 def lineage_table(at):
-    return next(d.value for d in at.dataframe if list(d.value.columns) == ["Step", "Name", "sha256", "Detail"])
+    table = next(d.value for d in at.table if list(d.value.columns) == ["Step", "Name", "sha256", "Detail"])
+    return table.assign(sha256=table["sha256"].str.replace(" ", ""))  # shown in groups of 16 digits
 
 
 def test_the_card_page_shows_the_path_from_model_file_to_card(card_home: Path) -> None:

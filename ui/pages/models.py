@@ -55,10 +55,10 @@ if ids:
         pd.DataFrame(
             [
                 {
-                    "revision": r.short,
-                    "registered_at": r.registered_at,
-                    "file": Path(r.path).name,
-                    "code trusted by the operator": "yes" if r.trusted else "no",
+                    "Revision": r.short,
+                    "Registered": r.registered_at,
+                    "File": Path(r.path).name,
+                    "Code trusted by the operator": "yes" if r.trusted else "no",
                 }
                 for r in record.revisions
             ]
