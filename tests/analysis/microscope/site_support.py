@@ -30,9 +30,13 @@ def build_precomputed_model(tmp_path: Path, *, rendered: dict[str, tuple[int, ..
 
 
 def render(units: dict[str, tuple[int, ...]]) -> None:
-    """Render ``units`` per layer with the channel objective and ``STEPS`` steps."""
+    """Render ``units`` per layer with the channel objective, ``STEPS`` steps and the default batch.
+
+    The default batch keeps the renderings under the key the export reads (a channel render's
+    batch may belong to its key), and it renders a small layer's units together.
+    """
     from analysis.microscope.featurevis import RenderSpec, render_units
 
     for layer, chosen in units.items():
         if chosen:
-            render_units(RenderSpec(model_id=MODEL_ID, layer=layer, units=chosen, steps=STEPS, batch=8))
+            render_units(RenderSpec(model_id=MODEL_ID, layer=layer, units=chosen, steps=STEPS))

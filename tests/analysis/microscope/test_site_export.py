@@ -1,8 +1,8 @@
 """The static Microscope site: every unit has a page, links resolve inside the site, re-exports are incremental.
 
 One tiny CNN (16x16, conv1 and conv2 of 8 units each) is registered and precomputed once per module:
-every conv1 unit rendered, conv2 units 0-3 rendered and 4-7 pending, dataset examples and unit pages
-for both layers, conv2's connections from conv1. The references are independent: links are checked
+every conv1 unit rendered, conv2 not rendered (pending), dataset examples and unit pages for both
+layers, conv2's connections from conv1. The references are independent: links are checked
 by parsing the HTML with the standard library's parser and looking for each target on disk; hashes
 with hashlib; "nothing written" by the files' modification times.
 """
@@ -23,7 +23,7 @@ from analysis.errors import AnalysisInputError
 from analysis.microscope.site_export import SiteExportSpec, export_site, published_unit_path
 from tests.analysis.microscope.site_support import LAYERS, MODEL_ID, STEPS, build_precomputed_model, render
 
-CONV2_PENDING = (4, 5, 6, 7)
+CONV2_PENDING = tuple(range(8))
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def precomputed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOUPE_HOME", str(root / "home"))
         patch.delenv("LOUPE_CACHE_DIR", raising=False)
-        build_precomputed_model(root, rendered={"conv1": tuple(range(8)), "conv2": (0, 1, 2, 3)})
+        build_precomputed_model(root, rendered={"conv1": tuple(range(8))})
     return root / "home"
 
 
@@ -123,8 +123,10 @@ def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = export(out, app_url="http://127.0.0.1:8501/")
     revision = result.revision[:12]
+    rendered = (out / f"models/{MODEL_ID}/{revision}/conv1/1.html").read_text()
+    assert "Feature visualization" in rendered and "<h3>Channel</h3>" in rendered and f"{STEPS} steps" in rendered
     text = (out / f"models/{MODEL_ID}/{revision}/conv2/1.html").read_text()
-    assert "Feature visualization" in text and "Channel" in text and f"{STEPS} steps" in text
+    assert "Not rendered yet" in text
     assert "40 examples of" in text and "ranked by the unit's channel mean" in text
     assert text.count('<div class="thumbs">') == 2 or "examples at" in text  # strongest, weakest (or ties)
     assert 'class="histogram"' in text and "Download unit data (JSON)" in text
@@ -135,7 +137,6 @@ def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
     assert app in text
     data = json.loads((out / f"models/{MODEL_ID}/{revision}/conv2/1.json").read_text())
     assert data["model"] == MODEL_ID and data["layer"] == "conv2" and data["unit"] == 1
-    assert "Not rendered yet" in (out / f"models/{MODEL_ID}/{revision}/conv2/5.html").read_text()
 
 
 def test_pending_units_are_placeholders_listed_on_the_layer_page_and_in_the_result(home: Path, tmp_path: Path) -> None:
@@ -144,10 +145,10 @@ def test_pending_units_are_placeholders_listed_on_the_layer_page_and_in_the_resu
     assert result.pending == {"conv1": (), "conv2": CONV2_PENDING}
     assert result.to_dict()["pending"] == {"conv2": list(CONV2_PENDING)}
     grid = (out / f"models/{MODEL_ID}/{result.revision[:12]}/conv2/index.html").read_text()
-    assert "4 units were not rendered yet: 4-7" in grid
+    assert "8 units were not rendered yet: 0-7" in grid
     assert grid.count('<span class="badge">example</span>') == len(CONV2_PENDING)
     assert grid.count('class="tile"') == 8
-    with pytest.raises(AnalysisInputError, match=r"not complete \(conv2: 4 units not rendered\)"):
+    with pytest.raises(AnalysisInputError, match=r"not complete \(conv2: 8 units not rendered\)"):
         export(tmp_path / "strict", layers=("conv1", "conv2"), require_complete=True)
     assert not (tmp_path / "strict").exists()
     assert export(tmp_path / "conv1-only", layers=("conv1",), require_complete=True).pending == {"conv1": ()}
@@ -176,7 +177,6 @@ def test_a_changed_layer_rewrites_only_that_layers_pages(home: Path, tmp_path: P
     for unit in CONV2_PENDING:
         assert f"{layer_dir}{unit}.html" in second.written
     assert f"{layer_dir}index.html" in second.written
-    assert f"{layer_dir}0.html" not in second.written  # its own content did not change
     assert second.removed == () and second.manifest_written
 
 
