@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
+from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
+from analysis.models.registry import ModelRecord
 from analysis.whatif import Distance, WhatIfResult, WhatIfSpec, format_edits, parse_edits
 from analysis.whatif.spec import Counterpart
+from ui.shared import get_registry
 from visualizers.whatif import counterpart_table
 
 PAGE = "ui/pages/whatif.py"
@@ -29,6 +34,35 @@ def spec_from_link(model_id: str) -> WhatIfSpec:
         pd_feature=params.get("pd") or None,
         revision=params.get("rev") or None,
     )
+
+
+def nearest_good_view(model: ModelRecord) -> dict[str, Any]:
+    """``st.page_link`` arguments for a bad link: this example unedited (a bad edit), example 0, or a tabular model."""
+    example = st.query_params.get("example", "0")
+    if not _is_tabular(model):
+        tabular = next((m for m in get_registry().list() if _is_tabular(m)), None)
+        if tabular is None:
+            return {"page": "ui/pages/models.py", "label": "What-If needs a tabular model: go to Models"}
+        return {
+            "page": PAGE,
+            "label": f"Open What-If on {tabular.model_id}",
+            "query_params": {"model": tabular.model_id},
+        }
+    if "set" in st.query_params and example.isdecimal():
+        params = {"model": model.model_id, "example": example}
+    else:
+        params, example = {"model": model.model_id}, "0"
+    return {
+        "page": PAGE,
+        "label": f"Open example {example} unedited",
+        "icon": ":material/undo:",
+        "query_params": params,
+    }
+
+
+def _is_tabular(model: ModelRecord) -> bool:
+    data = model.dataset(DatasetRole.DATA)
+    return data is not None and len(data.x_shape) == 2
 
 
 def link(result: WhatIfResult | None, model_id: str, **changes: str | None) -> dict[str, str]:

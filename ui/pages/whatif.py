@@ -14,7 +14,7 @@ from analysis.errors import AnalysisInputError
 from ui.admission import JobRefused
 from ui.cached_whatif import explain_datapoint, load_whatif
 from ui.shared import model_picker, redact_paths
-from ui.whatif_views import PAGE, link, show_counterpart, show_editor, spec_from_link
+from ui.whatif_views import PAGE, link, nearest_good_view, show_counterpart, show_editor, spec_from_link
 from visualizers.explain import plot_attribution_bars, plot_waterfall
 from visualizers.whatif import plot_partial_dependence
 
@@ -29,12 +29,7 @@ try:
     result = load_whatif(spec_from_link(model.model_id))
 except AnalysisInputError as error:
     st.error(redact_paths(str(error)), icon=":material/error:")
-    example = st.query_params.get("example", "0")
-    if "set" in st.query_params and example.isdecimal():  # a bad edit: the same example, unedited
-        back = {"model": model.model_id, "example": example}
-    else:
-        back, example = {"model": model.model_id}, "0"
-    st.page_link(PAGE, label=f"Open example {example} unedited", icon=":material/undo:", query_params=back)
+    st.page_link(**nearest_good_view(model))
     st.stop()
 data = model.dataset(DatasetRole.DATA)
 
