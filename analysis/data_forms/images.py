@@ -95,7 +95,11 @@ def load_image(path: Path, policy: ConversionPolicy) -> np.ndarray:
     height, width, channels = policy.image_size()
     with Image.open(path) as opened:
         opened.load()
-        image = opened.convert("L" if channels == 1 else "RGB")
+        decoded = opened
+        if opened.mode.startswith("I;16") or opened.mode == "I":  # 16-bit grey: scale to 8 bits, don't clip
+            deep = np.asarray(opened, dtype=np.float64)
+            decoded = Image.fromarray(np.clip(np.round(deep / 257.0), 0, 255).astype(np.uint8), mode="L")
+        image = decoded.convert("L" if channels == 1 else "RGB")
     if policy.fit is Fit.CROP:
         source_w, source_h = image.size
         target = width / height

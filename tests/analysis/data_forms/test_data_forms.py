@@ -105,6 +105,17 @@ def test_rgb_images_for_a_grey_model_use_pil_luma(tmp_path):
     np.testing.assert_allclose(arrays["x"][0], expected_x(np.full((SIZE, SIZE), luma, np.uint8)), atol=1 / 127)
 
 
+def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "deep"
+    (folder / "a").mkdir(parents=True)
+    deep = np.full((SIZE, SIZE), 257 * 64, dtype=np.uint16)  # 8-bit value 64
+    Image.fromarray(deep).save(folder / "a" / "x.png")
+    _, arrays = _convert(tmp_path, DataSourceSpec(path=folder), GREY)
+    np.testing.assert_allclose(arrays["x"][0], expected_x(np.full((SIZE, SIZE), 64, np.uint8)), atol=1e-6)
+
+
 def test_a_corrupt_image_is_skipped_and_named(image_forms, tmp_path):
     for i in range(30):  # 42 images: one broken one is under the 5% rule
         (image_forms.folder / "circle" / f"extra_{i:02d}.png").write_bytes(
