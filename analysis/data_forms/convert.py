@@ -30,7 +30,7 @@ from analysis.data_forms.tables import iter_table_batches
 from analysis.errors import AnalysisInputError
 from analysis.hashing import sha256_file, sha256_path
 
-CODE_VERSION = "data-forms-1"
+CODE_VERSION = "data-forms-2"  # 2: 16-bit grey scaled, source_json 0-d
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SHOWN_SKIPPED = 5
 
