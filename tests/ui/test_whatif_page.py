@@ -54,3 +54,9 @@ def test_bad_links_name_the_problem_and_link_back(mlp, params, message):
     back = back or "Open example 0 unedited"
     assert [link.proto.label for link in at.get("page_link")][-1] == back  # the nearest good view
     assert len(at.get("plotly_chart")) == 0
+
+
+def test_empty_home_opens_without_exception(loupe_home):
+    at = open_page({})
+    assert not at.exception and not at.error
+    assert any("No models are registered yet" in i.value for i in at.info)

@@ -159,3 +159,20 @@ def test_bad_input_names_the_value(mlp, kwargs, message):
     with pytest.raises(AnalysisInputError) as error:
         run_whatif(WhatIfSpec(model_id="mlp", **kwargs), model=model)
     assert message in str(error.value)
+
+
+def test_partial_dependence_of_a_two_valued_feature_is_the_brute_force_mean():
+    """scikit-learn 1.6 fails on a two-point grid; Loupe's own curves follow the same definition."""
+    rng = np.random.default_rng(4)
+    x = np.column_stack([rng.integers(0, 2, 50).astype(float), rng.normal(size=50)])
+    model = LogisticRegression().fit(x, (x[:, 0] + x[:, 1] > 0.5).astype(int))
+    rows = np.arange(50)
+    curve = compute_partial_dependence(
+        ModelEstimator(model.predict_proba).fit(), x, feature=0, feature_name="flag", rows=rows, point=x[0], grid=20
+    )
+    assert curve.grid.tolist() == [0.0, 1.0]
+    for g, value in enumerate(curve.grid):
+        probe = x.copy()
+        probe[:, 0] = value
+        expected = model.predict_proba(probe)[:, 1]
+        assert np.allclose(curve.individual[:, g], expected) and curve.average[g] == pytest.approx(expected.mean())
