@@ -60,6 +60,7 @@ class FieldDifference:
     recorded: Any
     rerun: Any
     tolerance: FieldTolerance | None
+    new: bool = False  # in the re-run only: a field a later version of the analysis added
 
     def describe(self) -> str:
         allowed = "" if self.tolerance is None else f" (tolerance {_tolerance_text(self.tolerance)})"
@@ -85,9 +86,11 @@ def run_verify(args: argparse.Namespace) -> int:
         payload = rerun.run(record, files)
     recorded = {**record.to_dict(), "result": rerun.comparable(record.result)}
     rerun_payload = {**payload, "result": rerun.comparable(payload["result"])}
-    differences = [
+    compared = [
         d for key in COMPARED for d in compare_values(key, recorded.get(key), rerun_payload.get(key), rerun.tolerances)
     ]
+    differences = [d for d in compared if not d.new]
+    new_fields = [d.field for d in compared if d.new]
     versions = {
         name: {"recorded": record.versions.get(name), "rerun": value}
         for name, value in payload.get("versions", {}).items()
@@ -104,6 +107,12 @@ def run_verify(args: argparse.Namespace) -> int:
             else []
         )
     )
+    if new_fields:
+        lines.append(
+            f"{len(new_fields)} field{'s' if len(new_fields) != 1 else ''} of the re-run "
+            f"{'are' if len(new_fields) != 1 else 'is'} not in the record (added by a later version of Loupe; "
+            f"not compared): {', '.join(new_fields[:MAX_SHOWN])}" + (" ..." if len(new_fields) > MAX_SHOWN else "")
+        )
     if versions:
         lines.append(
             "library versions differ from the record's: "
@@ -114,6 +123,7 @@ def run_verify(args: argparse.Namespace) -> int:
             "record_id": record.record_id,
             "reproduced": not differences,
             "differences": [d.to_dict() for d in differences],
+            "new_fields": new_fields,
             "versions_differ": versions,
         },
         args.json,
@@ -257,6 +267,9 @@ def compare_values(
     """Every leaf where ``recorded`` and ``rerun`` differ beyond the tolerance matching its path."""
     if isinstance(recorded, Mapping) and isinstance(rerun, Mapping):
         for key in sorted(set(recorded) | set(rerun), key=str):
+            if key not in recorded:
+                yield FieldDifference(f"{path}.{key}", None, rerun[key], None, new=True)
+                continue
             yield from compare_values(
                 f"{path}.{key}", recorded.get(key, _MISSING), rerun.get(key, _MISSING), tolerances
             )

@@ -129,11 +129,27 @@ def test_a_file_with_other_content_is_refused(loupe_home, fairness_record, tmp_p
     assert f"that file's sha256 is {sha256_file(other)}" in capsys.readouterr().err
 
 
+def test_a_field_only_the_rerun_has_is_new_not_a_difference(loupe_home, fairness_record, capsys):
+    """A record written before its analysis grew a field reproduces; the new field is named."""
+    record_id, _ = fairness_record
+    store = RecordStore()
+    body = store.get(record_id).to_dict()
+    del body["result"]["too_small"]
+    connection = sqlite3.connect(store.database)
+    with connection:
+        connection.execute("UPDATE records SET body=? WHERE record_id=?", (json.dumps(body), record_id))
+    connection.close()
+    assert main(["records", "verify", record_id]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "reproduced"
+    assert lines[1].startswith("1 field of the re-run is not in the record") and lines[1].endswith(": result.too_small")
+
+
 def test_tolerances_apply_only_to_their_fields():
     tolerances = (FieldTolerance(pattern="result.a.*", absolute=1e-6),)
     recorded = {"a": [0.5, 0.25], "b": 0.5, "n": 3}
     within = {"a": [0.5 + 5e-7, 0.25], "b": 0.5, "n": 3}
     assert list(compare_values("result", recorded, within, tolerances)) == []
     outside = {"a": [0.5, 0.25], "b": 0.5 + 5e-7, "n": 4, "c": 1}
-    fields = [d.field for d in compare_values("result", recorded, outside, tolerances)]
-    assert fields == ["result.b", "result.c", "result.n"]
+    found = list(compare_values("result", recorded, outside, tolerances))
+    assert [(d.field, d.new) for d in found] == [("result.b", False), ("result.c", True), ("result.n", False)]

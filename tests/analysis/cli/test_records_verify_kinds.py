@@ -92,7 +92,13 @@ def test_model_scored_records_of_every_kind_reproduce_in_a_new_process(loupe_hom
         assert main(["records", "verify", record_id]) == 2
         assert f"is missing (last seen at {tmp_path / name})" in capsys.readouterr().err
         report = verified(loupe_home, record_id, tmp_path, "--file", f"{sha256_file(moved[name])}={moved[name]}")
-        assert report == {"record_id": record_id, "reproduced": True, "differences": [], "versions_differ": {}}
+        assert report == {
+            "record_id": record_id,
+            "reproduced": True,
+            "differences": [],
+            "new_fields": [],
+            "versions_differ": {},
+        }
     assert ModelRegistry().get("tiny").current.path == str(tmp_path / "tiny.keras")  # this home is not rewritten
     for record_id in (linked_id, given_id):
         privacy = RecordStore().get(record_id)
