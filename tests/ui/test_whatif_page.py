@@ -60,3 +60,10 @@ def test_empty_home_opens_without_exception(loupe_home):
     at = open_page({})
     assert not at.exception and not at.error
     assert any("No models are registered yet" in i.value for i in at.info)
+
+
+def test_a_viewer_sees_the_edit_without_computing_shap(mlp):
+    at = open_app_page(PAGE, {"model": "mlp", "example": "1", "set": "b:2"}, writer=False)
+    assert not at.exception and not at.error
+    assert any("needs a writer" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 1  # partial dependence only
