@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -40,3 +44,27 @@ def show_candidates(candidates: list[CardCandidate], chosen: list[AnalysisRecord
         ),
         hide_index=True,
     )
+
+
+# Sizes the preview's frame to the card's full height (the card page shows it whole, no inner scrolling).
+_FIT_FRAME = (
+    "(function(){const f=window.frameElement;if(!f)return;"
+    "const fit=()=>{f.style.height=document.documentElement.scrollHeight+'px';};"
+    "fit();window.addEventListener('load',fit);new ResizeObserver(fit).observe(document.body);})();"
+)
+
+
+def preview_html(card_html: str) -> str:
+    """The HTML card for the in-page preview: the same document plus one script that fits its frame to it.
+
+    The card's Content-Security-Policy forbids scripts; the preview allows exactly this one, by its
+    hash, so nothing else in the card could run. The downloads are the card unchanged.
+    """
+    digest = base64.b64encode(hashlib.sha256(_FIT_FRAME.encode()).digest()).decode()
+    html = re.sub(
+        r'(<meta http-equiv="Content-Security-Policy" content="[^"]*)"',
+        lambda match: f"{match.group(1)}; script-src 'sha256-{digest}'\"",
+        card_html,
+        count=1,
+    )
+    return html.replace("</body>", f"<script>{_FIT_FRAME}</script></body>", 1)

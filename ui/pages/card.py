@@ -19,7 +19,7 @@ from analysis.model_card.form import FORM_FIELDS, fields_to_form, form_key_for, 
 from analysis.model_card.lineage import build_lineage
 from analysis.records import RecordStore
 from ui.access import can_write, sign_in_hint
-from ui.card_views import show_candidates
+from ui.card_views import preview_html, show_candidates
 from ui.lineage_views import show_lineage
 from ui.shared import model_picker, redact_paths, user_errors
 
@@ -97,7 +97,7 @@ with preview_column:
         st.stop()
     with user_errors():
         card = build_model_card(ModelCardSpec(model_id=model.model_id, fields=fields, record_ids=tuple(cited)))
-    downloads = st.columns(len(CardFormat))
+    downloads = [*st.columns(2), *st.columns(2)]  # four in a row cut 'Hugging Face README' short
     for column, card_format in zip(downloads, CardFormat, strict=True):
         name = (
             card_format.file_name
@@ -116,6 +116,6 @@ with preview_column:
     )
     # st.iframe (not st.html): the card is a whole page with its own <style>, kept out of the app's CSS.
     # Its fields are escaped by the card template; the iframe only shows it, as the download does.
-    st.iframe(render_card(card, CardFormat.HTML), height="content", alt=f"Model card of {model.model_id}")
+    st.iframe(preview_html(render_card(card, CardFormat.HTML)), alt=f"Model card of {model.model_id}")
     card_json = (f"{model.model_id}-{CardFormat.JSON.file_name}", render_card(card, CardFormat.JSON).encode())
-    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json, bundles=card.bundles))
+    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json))
