@@ -40,10 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from analysis.datasets import DatasetRole
+import numpy as np
+
+from analysis.datasets import DatasetInfo, DatasetRole, load_npz
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.spec import DEFAULT_STEPS, MAX_STEPS
 from analysis.microscope.site_layers import (
+    FeatureRows,
     LayerContent,
     RevisionSite,
     collect_layer,
@@ -259,8 +262,17 @@ def plan_site(
         )
     base_url = base_url or old.get("base_url")
     dataset_linked = model.dataset(DatasetRole.DATA) is not None
+    features = _feature_rows(model.dataset(DatasetRole.DATA), summary.input_shape)
     contents = [
-        collect_layer(revision, layer, dataset_linked=dataset_linked, steps=spec.steps, store=store, registry=registry)
+        collect_layer(
+            revision,
+            layer,
+            dataset_linked=dataset_linked,
+            steps=spec.steps,
+            store=store,
+            registry=registry,
+            features=features,
+        )
         for layer in layers
     ]
     pending = {c.layer.name: c.pending for c in contents}
@@ -342,6 +354,17 @@ def plan_site(
         examples_missing=missing,
         latest=latest,
     )
+
+
+def _feature_rows(dataset: DatasetInfo | None, input_shape: tuple[int | None, ...]) -> FeatureRows | None:
+    """A tabular model's data set (``x`` of ``[examples, features]``) for its unit pages' feature rows."""
+    if dataset is None or len(input_shape) != 1:
+        return None
+    x = load_npz(Path(dataset.path))["x"]
+    if x.ndim != 2:
+        return None
+    names = tuple(dataset.feature_names) or tuple(f"feature {i}" for i in range(x.shape[1]))
+    return FeatureRows(names=names, x=x, medians=np.median(x, axis=0))
 
 
 def _safe(path: str) -> bool:

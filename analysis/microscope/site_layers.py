@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import numpy as np
+
 from analysis.errors import AnalysisInputError
 from analysis.microscope.circuits import (
     ConnectionMethod,
@@ -57,6 +59,15 @@ class Visual:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FeatureRows:
+    """A tabular model's linked data set, for its examples as rows of features (as the app shows them)."""
+
+    names: tuple[str, ...]
+    x: np.ndarray = field(repr=False)  # [examples, features]
+    medians: np.ndarray = field(repr=False)  # [features]: the "typical" column
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LayerContent:
     """Everything the result store holds for one layer's pages."""
 
@@ -68,6 +79,7 @@ class LayerContent:
     pages: dict[int, UnitPage] = field(default_factory=dict)
     tiles: dict[int, bytes] = field(default_factory=dict)
     connections: tuple[tuple[ConnectionsResult, str], ...] = ()  # (result, source layer)
+    features: FeatureRows | None = None
 
     @property
     def pending(self) -> tuple[int, ...]:
@@ -109,6 +121,7 @@ def collect_layer(
     store: ResultStore,
     registry: ModelRegistry,
     tiles_only: bool = False,
+    features: FeatureRows | None = None,
 ) -> LayerContent:
     """Read one layer's cached results; renderings with ``steps`` steps and otherwise the app's defaults.
 
@@ -174,6 +187,7 @@ def collect_layer(
         pages=pages,
         tiles=tiles,
         connections=tuple(connections),
+        features=features,
     )
 
 
@@ -429,6 +443,16 @@ def _examples(content: LayerContent, unit: int, files: dict[str, bytes], folder:
     ]
 
     def row(title: str, items) -> str:
+        rows = content.features
+        if items and items[0].png is None and rows is not None:
+            headers = ["feature", "typical (median)", *(f"#{t.index} ({t.value:.3g})" for t in items)]
+            values = [
+                (name, f"{rows.medians[i]:.3g}", *(f"{rows.x[t.index, i]:.3g}" for t in items))
+                for i, name in enumerate(rows.names)
+            ]
+            caption = "Column headers: the example's row in the data set and the unit's activation on it."
+            numeric = (False, *([True] * (len(items) + 1)))
+            return f"<h3>{title}</h3>" + table(headers, values, numeric=numeric) + f'<p class="note">{caption}</p>'
         if not items or items[0].png is None:
             rows = [(t.index, f"{t.value:.3g}") for t in items]
             return f"<h3>{title}</h3>" + table(["example", words], rows, numeric=(True, True))

@@ -281,7 +281,9 @@ def test_a_dense_layer_lists_examples_as_rows_and_counts_the_ties(loupe_home: Pa
     tied = (folder / "0.html").read_text()
     assert "Feature visualization" not in tied and "ranked by the unit's activation" in tied
     assert f"<strong>{int((x[:, 0] <= 0.5).sum())} examples at 0</strong>" in tied
-    rows = (folder / "1.html").read_text()
-    assert "<th>example</th><th>activation</th>" in rows
-    assert f'<td class="num">{int(np.argmax(x[:, 1]))}</td><td class="num">{x[:, 1].max():.3g}</td>' in rows
+    rows = (folder / "1.html").read_text()  # examples as rows of features, beside the data set's medians
+    top = int(np.argmax(x[:, 1]))
+    assert f"<th>feature</th><th>typical (median)</th><th>#{top} ({x[:, 1].max():.3g})</th>" in rows
+    median = f"{np.median(x[:, 1]):.3g}"
+    assert f'<td>feature 1</td><td class="num">{median}</td><td class="num">{x[top, 1]:.3g}</td>' in rows
     assert "img" not in (folder / "index.html").read_text().split('class="grid"')[1]  # text tiles, no images
