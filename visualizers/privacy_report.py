@@ -128,16 +128,26 @@ def _points(
             go.Scatter(
                 x=[x(p) for p in chosen],
                 y=ys,
-                mode="markers+text",
+                mode="markers",
                 marker={"color": colour, "size": 12, "symbol": symbol},
                 error_y=error if has_error else None,
-                text=[_link(p, audit_url) for p in chosen],
-                textposition=[_label_position(p, points, x) for p in chosen],
                 name=name,
                 hovertext=[_hover(p) for p in chosen],
                 hoverinfo="text",
             )
         )
+        # labels as annotations: plotly's drag layer covers trace text, so only annotation links can be clicked
+        for p, y in zip(chosen, ys, strict=True):
+            above = _label_position(p, points, x) == "top center"
+            figure.add_annotation(
+                x=x(p),
+                y=y,
+                text=_link(p, audit_url),
+                showarrow=False,
+                yshift=14 if above else -14,
+                font={"color": colour, "size": 12},
+                captureevents=True,  # the link receives the click, not the drag layer under it
+            )
 
 
 def _label_position(

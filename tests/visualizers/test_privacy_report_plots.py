@@ -49,22 +49,22 @@ def report() -> PrivacyReport:
 
 def test_points_link_to_their_audits_and_the_frontier_is_drawn():
     figure = plot_privacy_vs_accuracy(report(), audit_url=lambda rid: f"/privacy?audit={rid}")
-    texts = [t for trace in figure.data if trace.text for t in trace.text]
+    texts = [a.text for a in figure.layout.annotations if a.text.startswith("<a")]  # clickable annotations
     assert sorted(texts) == sorted(
         f'<a href="/privacy?audit={rid}" target="_self">{label}</a>'
         for rid, label in (("privacy-a", "r epoch 1"), ("privacy-b", "r epoch 5"), ("privacy-c", "dp"))
     )
     frontier = next(t for t in figure.data if t.name.startswith("frontier:"))
     assert list(frontier.x) == [0.82, 0.85]  # b (best accuracy) and c (lowest AUC); a is beaten by c
-    diamonds = next(t for t in figure.data if t.name == "frontier" and t.mode == "markers+text")
+    diamonds = next(t for t in figure.data if t.name == "frontier" and t.mode == "markers")
     assert len(diamonds.x) == 2 and len(diamonds.error_y.array) == 2  # AUC intervals as whiskers
 
 
 def test_by_epochs_leaves_out_points_without_an_epoch_and_every_metric_draws():
     figure = plot_by_epochs(report())
-    xs = [x for trace in figure.data if trace.mode == "markers+text" for x in trace.x]
+    xs = [x for trace in figure.data if trace.mode == "markers" for x in trace.x]
     assert sorted(xs) == [1, 5]
     for metric in ("max_auc", "attacker_advantage", "tpr_at_1pct"):
-        assert any(t.mode == "markers+text" for t in plot_privacy_vs_accuracy(report(), metric=metric).data)
+        assert any(t.mode == "markers" for t in plot_privacy_vs_accuracy(report(), metric=metric).data)
     empty = plot_privacy_vs_accuracy(report(), metric="tpr_at_01pct")  # no point reports it
     assert "No audit here reports TPR at 0.1% FPR" in empty.layout.annotations[0].text
