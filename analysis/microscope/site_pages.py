@@ -39,6 +39,7 @@ a{color:var(--accent)}
  background:rgba(0,0,0,.62);color:#fff}
 .tile .label{font-size:12px;text-align:center;margin-top:2px}
 .unit{display:grid;grid-template-columns:1fr 1fr;gap:1.5rem}
+.unit>section{min-width:0}
 @media (max-width:800px){.unit{grid-template-columns:1fr}}
 figure{margin:0 0 1rem}
 figure img.vis{width:256px;max-width:100%;image-rendering:pixelated;display:block}
@@ -51,6 +52,7 @@ figcaption{font-size:13px;color:var(--muted);margin-top:.25rem}
 .thumbs img{width:100%;image-rendering:pixelated;display:block;border-radius:3px}
 .thumbs figcaption{text-align:center;margin:0;font-size:11px;overflow-wrap:anywhere}
 img.histogram{width:100%;max-width:480px;display:block}
+.table-wrap{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;font-size:14px;margin:.3rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.2rem .6rem;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -64,6 +66,7 @@ footer{border-top:1px solid var(--line);margin-top:2rem;padding:.6rem 1rem;font-
  a{color:inherit;text-decoration:none}
  .unit{grid-template-columns:1fr 1fr}
  figure,.tile,table,.thumbs{break-inside:avoid}
+ .table-wrap{overflow:visible}
  .grid{grid-template-columns:repeat(8,1fr)}
 }
 """
@@ -158,7 +161,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: 
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def sitemap(urls: Sequence[str]) -> str:
