@@ -241,7 +241,8 @@ class _ReadOnce:
 def plan_site(
     spec: SiteExportSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
 ) -> SitePlan:
-    """Every file of the export, read from the registry and the result store (no TensorFlow, no data set)."""
+    """Every file of the export, read from the registry and the result store (no TensorFlow; the data set only
+    of a tabular model, for its feature rows)."""
     registry = _ReadOnce(registry or ModelRegistry())  # type: ignore[assignment]
     if store is None:
         from analysis.paths import open_result_store
