@@ -123,6 +123,7 @@ def plot_metric_bars(
             mode="text",
             text=texts,
             textposition="middle right",
+            cliponaxis=False,  # a long value may run into the right margin rather than be cut
             hoverinfo="skip",
             showlegend=False,
         )

@@ -111,11 +111,13 @@ def add_legend_entries(figure: go.Figure, entries: Iterable[tuple[str, str]], *,
 
 def finish_layout(figure: go.Figure, *, title: str, height: int, left: int = 10, legend: bool = True) -> go.Figure:
     """The common layout: a title that says what the chart means, the legend under the plot, one font size."""
+    wrapped = wrap_label(title, 50)  # a long title wraps (plotly cuts it at the figure's edge otherwise)
+    lines = wrapped.count("<br>")
     figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}},
-        height=height,
+        title={"text": wrapped, "x": 0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}},
+        height=height + 22 * lines,
         font={"size": FONT_SIZE},
-        margin={"l": left, "r": 20, "t": 60, "b": 40 + (70 if legend else 0)},
+        margin={"l": left, "r": 40, "t": 60 + 22 * lines, "b": 40 + (70 if legend else 0)},
         showlegend=legend,
         legend={
             "orientation": "h",
