@@ -118,4 +118,4 @@ with preview_column:
     # Its fields are escaped by the card template; the iframe only shows it, as the download does.
     st.iframe(preview_html(render_card(card, CardFormat.HTML)), alt=f"Model card of {model.model_id}")
     card_json = (f"{model.model_id}-{CardFormat.JSON.file_name}", render_card(card, CardFormat.JSON).encode())
-    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json))
+    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json, bundles=card.bundles))
