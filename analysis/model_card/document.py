@@ -152,10 +152,18 @@ def build_document(card: ModelCard) -> dict[str, Any]:
     for evidence in card.evidence:
         start = len(metrics)
         metrics += [entry for m in evidence.metrics if (entry := m.to_schema()) is not None]
+        guarantee = card.privacy_guarantee  # the audit's empirical epsilon bound belongs to its record's range
+        if guarantee is not None and guarantee.lower_bound_record == evidence.record.record_id:
+            metrics += guarantee.schema_metrics(theoretical=False)
         ranges.append((start, len(metrics)))
-    if card.privacy_guarantee is not None:
-        metrics += card.privacy_guarantee.schema_metrics()
-    quantitative: dict[str, Any] = {"graphics": {"description": provenance_text(card, ranges)}}
+    description = provenance_text(card, ranges)
+    if card.privacy_guarantee is not None and card.privacy_guarantee.epsilon is not None:
+        description += (
+            f" performance_metrics[{len(metrics)}] is the DP-SGD guarantee registered with this revision "
+            f"({card.privacy_guarantee.accountant} accountant; {card.privacy_guarantee.training})."
+        )
+        metrics += card.privacy_guarantee.schema_metrics(empirical=False)
+    quantitative: dict[str, Any] = {"graphics": {"description": description}}
     if metrics:
         quantitative["performance_metrics"] = metrics
     if card.graphics:

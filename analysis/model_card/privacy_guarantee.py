@@ -64,17 +64,18 @@ class PrivacyGuaranteeSection:
             )
         return lines
 
-    def schema_metrics(self) -> list[dict[str, Any]]:
-        """Entries for the v0.0.2 ``performance_metrics`` (values are strings there)."""
+    def schema_metrics(self, *, theoretical: bool = True, empirical: bool = True) -> list[dict[str, Any]]:
+        """Entries for the v0.0.2 ``performance_metrics`` (values are strings there): the DP-SGD epsilon
+        (from the registry) and/or the empirical bound (from the cited audit, listed in its record's range)."""
         entries = []
-        if self.epsilon is not None:
+        if theoretical and self.epsilon is not None:
             entries.append(
                 {
                     "type": f"dp_sgd_epsilon ({self.accountant} accountant, delta={self.delta:.0e})",
                     "value": f"{self.epsilon:.4g}",
                 }
             )
-        if self.lower_bound is not None:
+        if empirical and self.lower_bound is not None:
             entries.append(
                 {
                     "type": f"empirical_epsilon_lower_bound ({self.lower_bound_method}, "
