@@ -53,5 +53,6 @@ def plot_strategy_comparison(result: MitigationResult, *, metric: str) -> go.Fig
     figure.update_layout(barmode="group")
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(tickformat=".0%", range=[0, 1.15], title_text=METRIC_LABELS.get(metric, metric))
-    title = f"{METRIC_LABELS.get(metric, metric)} per {result.by}: single threshold vs {result.strategy.value}"
+    strategy = result.strategy.value.replace("_", " ")
+    title = f"{METRIC_LABELS.get(metric, metric)} per {result.by}: single threshold vs {strategy}"
     return finish_layout(figure, title=title, height=160 + 60 * (len(labels) + 1))
