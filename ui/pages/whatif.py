@@ -14,7 +14,7 @@ from analysis.errors import AnalysisInputError
 from ui.admission import JobRefused
 from ui.cached_whatif import explain_datapoint, load_whatif
 from ui.shared import model_picker, redact_paths
-from ui.whatif_views import PAGE, link, nearest_good_view, show_counterpart, show_editor, spec_from_link
+from ui.whatif_views import link, nearest_good_view, show_counterpart, show_editor, spec_from_link
 from visualizers.explain import plot_attribution_bars, plot_waterfall
 from visualizers.whatif import plot_partial_dependence
 
