@@ -179,6 +179,10 @@ def main() -> None:
         f"   speed-up: {float(np.median(ratios)):.2f}x (rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); "
         f"largest pixel difference batched vs alone: {max(differences)} grey levels"
     )
+    print(
+        "   (batch 1 and batch N are different render groups, so different cache entries: on CPUs whose "
+        "kernels round by batch position, e.g. oneDNN's AVX2 ones, the two may differ; docs/microscope.md)"
+    )
 
     batch = len(units)
     flops = 2 * forward_flops(model, args.layer, batch, hw)

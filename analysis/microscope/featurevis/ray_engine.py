@@ -103,7 +103,7 @@ def render_units_on_ray(spec: RenderSpec, *, progress: Progress | None = None) -
     store = open_result_store()
     before = {t for t in spec.targets() if read_rendering(store, resolved, t) is not None}
     missing = [t for t in spec.targets() if t not in before]
-    chunks = [missing[i : i + spec.units_per_batch] for i in range(0, len(missing), spec.units_per_batch)]
+    chunks = [list(group) for group in spec.render_groups(missing, resolved.layer.units)]
     if progress is not None:
         progress(0.0, f"{len(before)} cached, {len(missing)} to render in {len(chunks)} Ray task(s)")
     if chunks:

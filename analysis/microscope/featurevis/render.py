@@ -27,13 +27,14 @@ from cache import ResultStore
 _OPTIMIZERS: OrderedDict[tuple, Any] = OrderedDict()  # compiled steps, reused across calls
 _OPTIMIZERS_LOCK = threading.Lock()
 _MAX_OPTIMIZERS = 4
-# The model never sees a batch of one: oneDNN runs a convolution of minibatch 1 with another
-# kernel than minibatches of 2 or more, and its sums round differently (measured with oneDNN's
-# AVX2 and SSE4.1 kernels: 1e-6 apart after one step, up to 255 grey levels after 512), so a lone
-# item is optimised beside a copy of itself (tests/analysis/test_featurevis_batch_invariance.py).
-# Not the whole story: under the AVX2 kernels shapes-cnn's conv4 still drifts between batches of
-# 2 and 32 after tens of steps (docs/microscope.md, "What differs from lucid").
-MIN_MODEL_BATCH = 2
+# The model never sees a minibatch smaller than 4: oneDNN runs convolutions of minibatch 1 and 2
+# with other kernels than minibatches of 3 or more, and their sums round differently. Measured with
+# oneDNN's AVX2 kernels (``ONEDNN_MAX_CPU_ISA=AVX2``) on shapes-cnn's conv4 at 512 steps: unit 0
+# rendered in batches of 1 and 2 ended 158 and 182 grey levels from the same unit in a batch of
+# 32; batches of 3, 4, 5, 6, 7, 8, 12, 16, 17 and 32 gave identical pixels, whatever the unit's
+# position and companions. So a small batch is filled up with copies of its first item, whose
+# results are dropped (tests/analysis/microscope/test_featurevis_batch_invariance.py).
+MIN_MODEL_BATCH = 4
 
 
 def item_rng(seed: int, unit: int | None, image_index: int) -> np.random.Generator:
@@ -138,10 +139,10 @@ def _render_batch(
             transforms.append(draw_transforms(rng, spec.steps, resolved.image_hw, resolved.canvas_hw))
             units.append(0 if target is None else target)
     real = len(units)
-    while len(units) < MIN_MODEL_BATCH:  # a copy of the first item; its result is dropped
-        spectra.append(spectra[0])
-        transforms.append(transforms[0])
-        units.append(units[0])
+    while len(units) < MIN_MODEL_BATCH:  # copies of the first unit's images; their results are dropped
+        spectra.extend(spectra[:k])
+        transforms.extend(transforms[:k])
+        units.extend(units[:k])
     optimizer = _optimizer(resolved, model, len(units))
     result = optimizer.run(
         initial_spectrum=np.stack(spectra, axis=1),
@@ -320,8 +321,7 @@ def render_units(
         if cached is not None:
             found[target] = cached
     missing = [t for t in spec.targets() if t not in found]
-    per_batch = spec.units_per_batch
-    batches = [missing[i : i + per_batch] for i in range(0, len(missing), per_batch)]
+    batches = spec.render_groups(missing, resolved.layer.units)
     total_steps = max(1, len(batches) * spec.steps)
     if progress is not None:
         progress(0.0, f"{len(found)} cached, {len(missing)} to render in {len(batches)} batch(es)")
@@ -329,16 +329,12 @@ def render_units(
         with ExitStack() as locks:
             for key in sorted(resolved.key(t) for t in batch):
                 locks.enter_context(store.key_lock(key))
-            # Another renderer may have finished some of these while we waited.
-            todo = []
-            for target in batch:
-                cached = read_rendering(store, resolved, target)
-                if cached is not None:
-                    found[target] = cached
-                else:
-                    todo.append(target)
-            if not todo:
+            # Another renderer may have finished the whole group while we waited.
+            stored = {t: read_rendering(store, resolved, t) for t in batch}
+            if all(rendering is not None for rendering in stored.values()):
+                found.update(stored)
                 continue
+            todo = list(batch)  # the whole group, always: a unit's sums depend on its batch
             if model is None:
                 from analysis.models.loading import load_revision
 
@@ -354,7 +350,8 @@ def render_units(
 
             starts = _example_starts_for(resolved, model, store, registry) if resolved.restart_dataset else None
             for rendering in _render_batch(resolved, model, todo, report, starts):
-                write_rendering(store, rendering)
+                if stored[rendering.unit] is None:
+                    write_rendering(store, rendering)
                 found[rendering.unit] = rendering
     if progress is not None:
         progress(1.0, "done")

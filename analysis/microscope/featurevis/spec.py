@@ -6,7 +6,7 @@ This module never imports TensorFlow: pages build specs and read cached renderin
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -94,8 +94,12 @@ class RenderSpec:
     ``units`` lists channels of ``layer`` (empty for the layer-level kinds ``deepdream`` and
     ``direction``). ``revision`` is a hash prefix (None: the model's current revision).
     ``image_size`` is the side of the optimised image in pixels (None: the model's input size).
-    ``batch`` is how many images are optimised together; it does not change results (each
-    item's randomness comes from ``(seed, unit, image index)``), only speed.
+    ``batch`` is how many images are optimised together. Each item's randomness comes from
+    ``(seed, unit, image index)``, but a CPU's convolution kernels may round an item's sums
+    differently by its position in the batch and the batch's size (oneDNN's AVX2 kernels do), so
+    each unit is rendered in a fixed **render group** (:meth:`render_groups`): for ``channel``,
+    the ``batch`` consecutive units of the layer that contain it; for the other kinds, the unit
+    alone. A ``channel`` batch other than the default is therefore part of the cache key.
     ``restart_dead_units``: for the ``channel`` kind, a unit that lucid's recipe leaves at exactly
     0 (it never fires on the optimised image: a dead or nearly dead unit, for which lucid's
     16-step warm start was not enough) is optimised again, with the same steps and transforms,
@@ -211,10 +215,23 @@ class RenderSpec:
         """The renderings this spec asks for: its units, or ``(None,)`` for a layer-level kind."""
         return self.units if self.objective.per_unit else (None,)
 
+    def render_groups(self, targets: Sequence[int | None], layer_units: int) -> list[tuple[int | None, ...]]:
+        """The batches that render ``targets``: each target's fixed render group, each group once.
+
+        A group is rendered whole even when only one of its units is asked for, so a unit's image
+        does not depend on which other units were missing from the cache (the group's other
+        renderings are stored too).
+        """
+        if self.objective is not ObjectiveKind.CHANNEL:
+            return [(target,) for target in dict.fromkeys(targets)]
+        size = self.units_per_batch
+        starts = sorted({(target or 0) // size * size for target in targets})
+        return [tuple(range(start, min(start + size, layer_units))) for start in starts]
+
     def identity(self, unit: int | None, *, image_size: int) -> dict[str, Any]:
         """Everything that determines one unit's pixels (the cache key's parameters).
 
-        ``batch`` is left out on purpose: batched and one-at-a-time rendering agree.
+        ``batch`` only where it sets the render group: a ``channel`` batch other than the default.
         """
         identity: dict[str, Any] = {
             "layer": self.layer,
@@ -226,6 +243,8 @@ class RenderSpec:
             "learning_rate": float(self.learning_rate),
             "warm_start_steps": self.warm_start_steps,
         }
+        if self.objective is ObjectiveKind.CHANNEL and self.units_per_batch != DEFAULT_BATCH:
+            identity["render_group"] = self.units_per_batch
         if self.objective is ObjectiveKind.DIVERSITY:
             identity["diversity_images"] = self.diversity_images
             identity["diversity_weight"] = float(self.diversity_weight)

@@ -152,7 +152,7 @@ def test_cli_engine_ray_json_then_all_cached(local_ray, tiny, tmp_path, capsys, 
     assert on_ray["units_per_minute"] > 0
     assert "render   0% 0 cached, 3 to render in 2 Ray task(s)" in captured.err
     assert "render 100% 2/2 Ray task(s) finished" in captured.err
-    spec = RenderSpec(model_id="tiny", layer="conv", units=(0, 2, 3), steps=8, seed=1)
+    spec = RenderSpec(model_id="tiny", layer="conv", units=(0, 2, 3), steps=8, seed=1, batch=2)
     stored = pngs(spec)
 
     with monkeypatch.context() as elsewhere:
@@ -192,16 +192,16 @@ def test_cli_from_another_directory_starts_and_stops_its_own_local_ray(tiny, tmp
         quiet_ray_env(patch)
         env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RAY_TMPDIR=str(temp_dir))
     try:
-        command = [sys.executable, "-m", "analysis", *RENDER, "--units", "1-2", "--batch", "2", "--json", "-"]
+        command = [sys.executable, "-m", "analysis", *RENDER, "--units", "2-3", "--batch", "2", "--json", "-"]
         result = subprocess.run(
             [*command, "--engine", "ray"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stderr
         payload = json.loads(result.stdout)  # nothing else on stdout: worker output does not leak into the JSON
-        assert [(u["unit"], u["cached"]) for u in payload["units"]] == [(1, False), (2, False)]
-        assert "0 cached, 2 to render in 1 Ray task(s)" in result.stderr
+        assert [(u["unit"], u["cached"]) for u in payload["units"]] == [(2, False), (3, False)]
+        assert "0 cached, 2 to render in 1 Ray task(s)" in result.stderr  # one render group of 2
         assert processes_of(temp_dir) == []
-        assert len(pngs(RenderSpec(model_id="tiny", layer="conv", units=(1, 2), steps=8, seed=1))) == 2
+        assert len(pngs(RenderSpec(model_id="tiny", layer="conv", units=(2, 3), steps=8, seed=1, batch=2))) == 2
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -295,7 +295,7 @@ def test_ray_is_started_and_shut_down_only_by_the_engine_that_started_it(tiny, m
     spec = RenderSpec(model_id="tiny", layer="conv", units=(0, 1, 2), steps=4, batch=2, seed=1)
     renderings = render_units_on_ray(spec)
     assert [(r.unit, r.cached) for r in renderings] == [(0, False), (1, False), (2, False)]
-    tasks = [("task", [0, 1]), ("task", [2])]
+    tasks = [("task", [0, 1]), ("task", [2, 3])]  # unit 2's render group is (2, 3): it is rendered whole
     if initialized:
         assert fake.calls == tasks
     else:
