@@ -65,15 +65,17 @@ def test_json_matches_the_documented_format(record, tmp_path, capsys):
         assert entry["max_dataset_activation"] == pytest.approx(examples.strongest(entry["unit"]))
         assert isinstance(entry["activation"], float)
         assert all(isinstance(note, str) for note in entry["notes"])
-    assert "units/minute" in out and "render 100% done" in err and "0 cached, 4 to render in 1 batch(es)" in err
+    # Units 0-2 and 5 in batches of 4: the render groups 0-3 and 4-7.
+    assert "units/minute" in out and "render 100% done" in err and "0 cached, 4 to render in 2 batch(es)" in err
 
 
 def test_resumes_from_the_cache(record, capsys):
-    run(["render", "--model", "small-cnn", "--layer", "conv2", "--units", "0", "--steps", "16", "--seed", "2"], capsys)
+    unit_0 = ["render", "--model", "small-cnn", "--layer", "conv2", "--units", "0", "--steps", "16", "--seed", "2"]
+    run([*unit_0, "--batch", "4"], capsys)  # renders (and stores) unit 0's whole render group, units 0-3
     code, out, err = run([*ARGS, "--json", "-"], capsys)
     payload = json.loads(out)
-    assert code == 0 and [u["cached"] for u in payload["units"]] == [True, False, False, False]
-    assert "1 cached, 3 to render" in err and "units/minute" in err
+    assert code == 0 and [u["cached"] for u in payload["units"]] == [True, True, True, False]
+    assert "3 cached, 1 to render" in err and "units/minute" in err
     code, out, _ = run([*ARGS, "--json", "-"], capsys)
     payload = json.loads(out)
     assert all(u["cached"] for u in payload["units"]) and payload["units_per_minute"] is None
