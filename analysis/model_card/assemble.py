@@ -6,11 +6,13 @@ A card describes one revision of one registered model. It is assembled from:
 - the linked datasets: file name, size, content hash, sensitive (``meta_*``) columns;
 - stored ``fairness`` and ``privacy`` records of the model (the ids the user pins; by default the
   newest standard record of each kind, preferring the card's revision: see ``candidates.py``);
+- the model's overall performance on its held-out data (``performance.py``): a stored
+  ``performance`` record of the revision, computed (with TensorFlow) and stored first when none exists;
 - the qualitative fields a person writes (given, or stored for the model; a new revision
   reuses the fields saved for an earlier one).
 
 Every card's JSON document is validated against the shipped v0.0.2 schema (Draft 7)
-before the card is returned. Building needs no TensorFlow.
+before the card is returned. Building needs no TensorFlow once the performance record exists.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from analysis.model_card.document import build_document
 from analysis.model_card.evidence import READERS
 from analysis.model_card.field_store import CardFieldStore
 from analysis.model_card.fields import ModelCardFields
+from analysis.model_card.performance import performance_section
 from analysis.model_card.privacy_guarantee import build_privacy_section
 from analysis.model_card.schema_check import validate_card_document
 from analysis.models.registry import ModelRegistry
@@ -105,6 +108,7 @@ def build_model_card(spec: ModelCardSpec) -> ModelCard:
         privacy_guarantee=build_privacy_section(registry.training_privacy(spec.model_id, revision.revision), records),
         notes=notes,
         bundles=store.bundles([r.record_id for r in records]),
+        performance=performance_section(model, revision, store) if spec.performance else None,
     )
     if spec.graphics and card.evidence:
         from analysis.model_card.figures import render_graphics

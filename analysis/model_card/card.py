@@ -15,6 +15,7 @@ from analysis.datasets import DatasetInfo
 from analysis.errors import AnalysisInputError
 from analysis.model_card.evidence import CardMetric, RecordEvidence
 from analysis.model_card.fields import ModelCardFields
+from analysis.model_card.performance import PerformanceSection
 from analysis.model_card.privacy_guarantee import PrivacyGuaranteeSection
 from analysis.models.summary import ModelSummary
 from analysis.records import BundleFingerprint
@@ -36,6 +37,7 @@ class ModelCardSpec:
     home: Path | None = None
     generated_at: str | None = None  # ISO timestamp; None: now (set it for reproducible output)
     graphics: bool = True  # embed the charts as base64 PNG in the JSON card (matplotlib)
+    performance: bool = True  # state overall performance on the held-out data (computed and recorded if missing)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model_id, str) or not self.model_id.strip():
@@ -62,6 +64,7 @@ class ModelCard:
     evidence: tuple[RecordEvidence, ...]
     notes: tuple[str, ...] = ()
     privacy_guarantee: PrivacyGuaranteeSection | None = None  # DP-SGD epsilon beside the audit's lower bound
+    performance: PerformanceSection | None = None  # overall performance on the held-out data, or why none
     graphics: tuple[tuple[str, str], ...] = ()  # (name, base64 PNG) for the JSON graphics collection
     bundles: tuple[BundleFingerprint, ...] = ()  # signed bundles of the cited records (records export --sign)
     document: dict[str, Any] = field(default_factory=dict)

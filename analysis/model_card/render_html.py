@@ -26,6 +26,7 @@ from analysis.model_card.document import (
     output_format_text,
 )
 from analysis.model_card.figures import chart_svgs
+from analysis.model_card.performance import LABELS as PERFORMANCE_LABELS
 from analysis.model_card.render_markdown import SUMMARY_LABELS
 from analysis.model_card.tables import (
     disparity_metrics,
@@ -87,8 +88,11 @@ def card_context(card: ModelCard) -> dict[str, Any]:
         "output_format": output_format_text(card),
         "datasets": [(info, dataset_description(info)) for info in card.datasets],
         "sections": sections,
+        "provenance_records": ([card.performance.record] if card.performance and card.performance.record else [])
+        + [e.record for e in card.evidence],
         "palette": PALETTE,
         "summary_labels": SUMMARY_LABELS,
+        "performance_labels": PERFORMANCE_LABELS,
         "version_name": card.document["model_details"]["version"].get("name", ""),
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from analysis.model_card.card import ModelCard
 from analysis.model_card.document import architecture_text, input_format_text, output_format_text
+from analysis.model_card.performance import LABELS as PERFORMANCE_LABELS
 from analysis.model_card.tables import disparity_metrics, display_ci, display_number, metric_table, privacy_summary
 
 _ANYWHERE = re.compile(r"([\\`*_\[\]|~])")
@@ -111,8 +112,22 @@ def datasets_lines(card: ModelCard) -> list[str]:
     return lines
 
 
+def performance_lines(card: ModelCard, heading: str = "###") -> list[str]:
+    """The overall performance on the held-out data, or why none is stated."""
+    performance = card.performance
+    if performance is None:
+        return []
+    lines = [f"{heading} Overall performance", ""]
+    if performance.record is None:
+        return [*lines, f"_{md_inline(performance.missing)}_", ""]
+    lines += ["| metric | value |", "|---|---:|"]
+    lines += [f"| {PERFORMANCE_LABELS.get(m.name, m.name)} | {display_number(m.value)} |" for m in performance.metrics]
+    return [*lines, "", md_inline(performance.summary_text()), ""]
+
+
 def quantitative_lines(card: ModelCard, heading: str = "###") -> list[str]:
     lines = [line for note in card.notes for line in (f"> **Note:** {escape_markdown(note)}", "")]
+    lines += performance_lines(card, heading)
     if not card.evidence:
         return [*lines, "_No fairness or privacy records are cited by this card._"]
     for evidence in card.evidence:
@@ -177,8 +192,10 @@ def risks_lines(card: ModelCard) -> list[str]:
 
 def provenance_lines(card: ModelCard) -> list[str]:
     lines = ["Every number above comes from a stored Loupe record:", ""]
-    for evidence in card.evidence:
-        record = evidence.record
+    cited = [e.record for e in card.evidence]
+    if card.performance is not None and card.performance.record is not None:
+        cited.insert(0, card.performance.record)
+    for record in cited:
         inputs = ", ".join(f"{md_cell(n)} `sha256:{d}`" for n, d in sorted(record.inputs.items())) or "none"
         parameters = json.dumps(dict(record.parameters), sort_keys=True).replace("`", "'")
         lines.append(
@@ -190,7 +207,7 @@ def provenance_lines(card: ModelCard) -> list[str]:
             f"(Ed25519 public key `{bundle.public_key}`)"
             for bundle in card.bundles_of(record.record_id)
         ]
-    return lines if card.evidence else ["_No records cited._"]
+    return lines if cited else ["_No records cited._"]
 
 
 def render_markdown(card: ModelCard) -> str:
