@@ -211,5 +211,7 @@ def describe(result: FairnessResult) -> str:
                 f"{','.join(f'{k}={v}' for k, v in group.items())} ({count})" for group, count in result.too_small
             )
         )
+    undefined = {("*".join(d.over), d.estimate.reason) for d in result.disparities if d.estimate.value is None}
+    lines += [f"\nno disparity over {over}: {reason}" for over, reason in sorted(undefined) if reason]
     lines.append(f"\nrecord {result.record_id}; all metrics ({', '.join(METRIC_KEYS)}) with --json PATH")
     return "\n".join(lines)

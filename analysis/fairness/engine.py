@@ -31,6 +31,7 @@ from analysis.fairness.metrics import (
     AUC_NO_SCORES,
     AUC_ONE_CLASS,
     COUNT_METRICS,
+    DISPARITY_KEYS,
     METRIC_KEYS,
     RATE_METRICS,
     as_json_value,
@@ -45,6 +46,7 @@ from analysis.fairness.tables import FairnessData, load_table_data
 CI_UNDEFINED = "no interval: the statistic is undefined in more than half of the bootstrap resamples"
 BASELINE_ZERO = "ratio undefined: the baseline's value is 0"
 TOO_FEW_SLICES = "needs at least two slices with at least {min_slice} rows"
+
 UNDEFINED_IN_SLICE = "{metric} is undefined for slice {slice}"
 
 
@@ -288,12 +290,14 @@ def _disparities(
     for grouping, members in layout.groupings.items():
         shown = [s for s in members if s in reported]
         for t, threshold in enumerate(thresholds):
+            if len(shown) < 2:  # nothing to compare (no slice at all: max/min of nothing is undefined)
+                too_few = Estimate(value=None, reason=TOO_FEW_SLICES.format(min_slice=spec.min_slice))
+                out += [Disparity(name=n, over=grouping, threshold=threshold, estimate=too_few) for n in DISPARITY_KEYS]
+                continue
             point = {m: values[shown, t, i] for m, i in index.items()}
             resampled = {m: stack[:, shown, t, i] for m, i in index.items()} if stack is not None else None
             for name, (value, samples, reason) in _disparity_values(point, resampled).items():
-                if len(shown) < 2:
-                    estimate = Estimate(value=None, reason=TOO_FEW_SLICES.format(min_slice=spec.min_slice))
-                elif reason is not None:
+                if reason is not None:
                     undefined = next(s for s in shown if np.isnan(values[s, t, index[reason]]))
                     estimate = Estimate(
                         value=None, reason=UNDEFINED_IN_SLICE.format(metric=reason, slice=_label(layout, undefined))
