@@ -46,7 +46,6 @@ from analysis.fairness.tables import FairnessData, load_table_data
 CI_UNDEFINED = "no interval: the statistic is undefined in more than half of the bootstrap resamples"
 BASELINE_ZERO = "ratio undefined: the baseline's value is 0"
 TOO_FEW_SLICES = "needs at least two slices with at least {min_slice} rows"
-
 UNDEFINED_IN_SLICE = "{metric} is undefined for slice {slice}"
 
 
