@@ -21,6 +21,7 @@ from analysis.microscope.featurevis import RenderSpec, load_cached_renderings
 from analysis.microscope.precompute_queue import PrecomputeQueue, QueueStatus
 from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import load_layer_tiles
+from analysis.models.summary import units_text
 from cache import PNG
 from ui.shared import user_errors
 
@@ -51,7 +52,7 @@ def _eta(seconds: float | None) -> str:
 
 def describe_status(status: QueueStatus, units: int) -> str:
     """One line: what is rendered, what is queued, and when it should be done."""
-    text = f"{status.done} of {units} units rendered"
+    text = f"{status.done} of {units_text(units)} rendered"
     if status.pending:
         text += f"; {status.pending} queued for the background worker ({_eta(status.eta_seconds)}"
         text += f", {status.seconds_per_unit:.1f} s per unit)" if status.seconds_per_unit else ")"
@@ -78,7 +79,7 @@ def show_model(link: UnitLink) -> None:
     for layer in summary.layers:
         st.page_link(
             PAGE,
-            label=f"{layer.name} — {layer.kind}, {layer.units} units, output {list(layer.output_shape)}",
+            label=f"{layer.name} — {layer.kind}, {units_text(layer.units)}, output {list(layer.output_shape)}",
             query_params=link.query(layer=layer.name),
         )
 
@@ -96,7 +97,9 @@ def show_layer(link: UnitLink, page_text: str | None) -> None:
     layer = link.layer
     st.title(f"{link.model.model_id} / {layer.name}")
     st.page_link(PAGE, label=f"All layers of {link.model.model_id}", query_params={"model": link.model.model_id})
-    st.caption(f"{layer.kind}, output {list(layer.output_shape)}, {layer.units} units · revision {link.revision.short}")
+    st.caption(
+        f"{layer.kind}, output {list(layer.output_shape)}, {units_text(layer.units)} · revision {link.revision.short}"
+    )
     if len(link.revision.summary.input_shape) == 3:  # the layer-level techniques have their own pages
         st.page_link(PAGE, label=f"DeepDream of {layer.name}", query_params=link.query(view="deepdream"))
     pages = max(1, -(-layer.units // PAGE_SIZE))

@@ -16,6 +16,7 @@ import sys
 
 from analysis.cli.output import add_json_option, emit
 from analysis.microscope.featurevis.spec import DEFAULT_STEPS
+from analysis.models.summary import units_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,10 +62,11 @@ def run_export_site(args: argparse.Namespace) -> int:
     payload = result.to_dict()
     pending = sum(len(units) for units in result.pending.values())
     summary = (
-        f"{result.model_id} revision {result.revision[:12]}: {len(result.layers)} layers, {result.units} units -> "
+        f"{result.model_id} revision {result.revision[:12]}: {len(result.layers)} layers, "
+        f"{units_text(result.units)} -> "
         f"{result.out}/{result.index}; {len(result.written)} files written, {result.unchanged} unchanged, "
         f"{len(result.removed)} removed ({result.files} files, {result.bytes / 1e6:.1f} MB, {result.seconds:.1f} s)"
-        + (f"; {pending} units not rendered yet (placeholders)" if pending else "")
+        + (f"; {units_text(pending)} not rendered yet (placeholders)" if pending else "")
     )
     emit(payload, args.json, summary)
     if args.json == "-":

@@ -12,6 +12,7 @@ from analysis.datasets import DatasetRole
 from analysis.demo.build import DEMO_IDS
 from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
+from analysis.models.summary import units_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -117,7 +118,7 @@ def _describe(record: ModelRecord) -> str:
         f"{list(summary.output_shape)}  {summary.parameter_count:,} parameters"
     ]
     lines += [
-        f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {layer.units} units"
+        f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {units_text(layer.units)}"
         for layer in summary.layers
     ]
     lines += [

@@ -26,6 +26,7 @@ from analysis.microscope.featurevis.spec import (
     UnitRendering,
     microscope_url,
 )
+from analysis.models.summary import units_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -183,7 +184,8 @@ def run_render(args: argparse.Namespace) -> int:
             f"{'yes' if e['cached'] else 'no ':<6}  {e['url']}"
             for e in payload["units"]
         ),
-        f"{len(renderings)} units of {spec.layer!r} ({spec.objective.value}, {spec.steps} steps, seed {spec.seed}): "
+        f"{units_text(len(renderings))} of {spec.layer!r} "
+        f"({spec.objective.value}, {spec.steps} steps, seed {spec.seed}): "
         f"{rendered} rendered, {len(renderings) - rendered} from the cache; "
         + (f"{per_minute} units/minute" if per_minute is not None else "nothing to render"),
     ]

@@ -57,7 +57,7 @@ from analysis.microscope.site_layers import (
 from analysis.microscope.site_pages import CSS, CSS_PATH, Crumb, esc, page, redirect_page, relative, sitemap
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
-from analysis.models.summary import LayerInfo
+from analysis.models.summary import LayerInfo, units_text
 from cache import ResultStore
 
 FORMAT = "loupe-static-site"
@@ -279,8 +279,10 @@ def plan_site(
     pending = {c.layer.name: c.pending for c in contents}
     missing = {c.layer.name: c.examples_missing for c in contents}
     if spec.require_complete and (any(pending.values()) or any(missing.values())):
-        problems = [f"{name}: {len(units)} units not rendered" for name, units in pending.items() if units]
-        problems += [f"{name}: {len(units)} units without dataset examples" for name, units in missing.items() if units]
+        problems = [f"{name}: {units_text(len(units))} not rendered" for name, units in pending.items() if units]
+        problems += [
+            f"{name}: {units_text(len(units))} without dataset examples" for name, units in missing.items() if units
+        ]
         raise AnalysisInputError(
             f"model {spec.model_id!r} revision {revision.short} is not complete ({'; '.join(problems)}); render them "
             "first (the background worker, or 'python -m analysis render'), or export without --require-complete "
@@ -405,7 +407,7 @@ def _revision_page(site: RevisionSite, record: Mapping[str, Any]) -> str:
         href = relative(path, f"{site.layer_dir(info.name)}/index.html")
         status = f", {exported['pending']} not rendered yet" if exported.get("pending") else ""
         rows.append(
-            f'<li><a href="{esc(href)}">{esc(info.name)}</a> — {esc(info.kind)}, {info.units} units, '
+            f'<li><a href="{esc(href)}">{esc(info.name)}</a> — {esc(info.kind)}, {units_text(info.units)}, '
             f"output {esc(list(info.output_shape))}{esc(status)}</li>"
         )
     body = (

@@ -38,7 +38,7 @@ from analysis.microscope.techniques import Technique, techniques_for
 from analysis.microscope.unit_pages import UnitPage, load_layer_tiles, load_unit_page
 from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
-from analysis.models.summary import LayerInfo
+from analysis.models.summary import LayerInfo, units_text
 from cache import PNG, ResultStore
 
 CONNECTIONS_SHOWN = 8
@@ -286,7 +286,7 @@ def _layer_page(
     model_id = site.revision.model_id
     parts = [
         f"<h1>{esc(model_id)} / {esc(layer.name)}</h1>",
-        f'<p class="meta">{esc(layer.kind)}, output {esc(list(layer.output_shape))}, {layer.units} units · '
+        f'<p class="meta">{esc(layer.kind)}, output {esc(list(layer.output_shape))}, {units_text(layer.units)} · '
         f"revision {esc(site.revision.short)}</p>",
     ]
     links = [f'<a href="{esc(relative(path, f"{site.rev_dir}/index.html"))}">all layers of {esc(model_id)}</a>']
@@ -297,10 +297,13 @@ def _layer_page(
     pending = content.pending
     if content.image_model:
         rendered = layer.units - len(pending)
-        parts.append(f'<p class="meta">{rendered} of {layer.units} units rendered when this site was exported.</p>')
+        parts.append(
+            f'<p class="meta">{rendered} of {units_text(layer.units)} rendered when this site was exported.</p>'
+        )
     if pending:
         parts.append(
-            f'<p class="pending-note">{len(pending)} units were not rendered yet: {esc(_ranges(pending))}. '
+            f'<p class="pending-note">{units_text(len(pending))} {"was" if len(pending) == 1 else "were"} '
+            f"not rendered yet: {esc(_ranges(pending))}. "
             "Their tiles show the unit's strongest dataset example, marked <em>example</em> "
             "(or an empty tile marked <em>pending</em> when no examples are computed).</p>"
         )

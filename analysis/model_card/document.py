@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from analysis.model_card.fields import OUT_OF_SCOPE_PREFIX
 from analysis.model_card.schema_check import SCHEMA_VERSION
+from analysis.models.summary import units_text
 
 if TYPE_CHECKING:
     from analysis.model_card.card import ModelCard
@@ -36,7 +37,7 @@ def describe_shape(shape: tuple[int | None, ...]) -> str:
 
 def architecture_text(card: ModelCard) -> str:
     summary = card.summary
-    layers = ", ".join(f"{layer.name} ({layer.kind}, {layer.units} units)" for layer in summary.layers)
+    layers = ", ".join(f"{layer.name} ({layer.kind}, {units_text(layer.units)})" for layer in summary.layers)
     text = f"Keras model ({summary.format.value} format), {summary.parameter_count:,} parameters"
     return text + (f"; layers with units: {layers}" if layers else "")
 

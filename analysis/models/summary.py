@@ -28,6 +28,11 @@ class OutputKind(StrEnum):
     VALUES = "values"  # anything else (regression outputs, features)
 
 
+def units_text(n: int) -> str:
+    """``1 unit``, ``32 units``: a count of units in words (singular for one)."""
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LayerInfo:
     """A layer with units: ``output_shape`` excludes the batch axis; ``units`` is its last axis."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analysis.models.summary import units_text
 from ui.access import READ_ONLY, can_write, sign_in_hint
 from ui.dataset_preview import show_bring_your_own, show_first_examples
 from ui.model_form import add_model_form, confirm_replacement
@@ -42,7 +43,7 @@ if ids:
     for layer in summary.layers:
         st.page_link(
             "ui/pages/microscope.py",
-            label=f"{layer.name} — {layer.kind}, output {list(layer.output_shape)}, {layer.units} units",
+            label=f"{layer.name} — {layer.kind}, output {list(layer.output_shape)}, {units_text(layer.units)}",
             query_params={"model": record.model_id, "layer": layer.name},
         )
     st.markdown("**Linked datasets** (what Loupe sees: the first examples after conversion)")

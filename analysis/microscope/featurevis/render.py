@@ -21,6 +21,7 @@ from analysis.microscope.featurevis.cached import ResolvedRender, read_rendering
 from analysis.microscope.featurevis.spec import RenderSpec, UnitRendering
 from analysis.microscope.techniques import build_objective
 from analysis.models.registry import ModelRegistry
+from analysis.models.summary import units_text
 from analysis.progress import Progress
 from cache import ResultStore
 
@@ -345,7 +346,7 @@ def render_units(
                     # A restart of dead units runs after the batch's steps; the bar waits at the batch's end.
                     done = number * spec.steps + (spec.steps if restarting else step)
                     phase = f"restarting {restarting} dead unit(s) from dataset examples, " if restarting else ""
-                    message = f"batch {number + 1}/{len(batches)} ({len(todo)} units): {phase}step {step}/{steps}"
+                    message = f"batch {number + 1}/{len(batches)} ({units_text(len(todo))}): {phase}step {step}/{steps}"
                     progress(done / total_steps, message)
 
             starts = _example_starts_for(resolved, model, store, registry) if resolved.restart_dataset else None
