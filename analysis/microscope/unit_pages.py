@@ -126,15 +126,20 @@ def _open(store: ResultStore | None) -> ResultStore:
     return open_result_store()
 
 
-def _histogram_png(counts: list[int], edges: list[float], unit: int) -> bytes:
-    """The unit's channel-mean histogram, 480x200 px (matplotlib, imported only here)."""
+def histogram_label(spatial: bool) -> str:
+    """The histogram's x label: a channel mean on [h, w, c] layers, else the unit's activation itself."""
+    return "activation (channel mean)" if spatial else "activation"
+
+
+def _histogram_png(counts: list[int], edges: list[float], unit: int, *, spatial: bool) -> bytes:
+    """The unit's histogram over the data set (its channel mean on spatial layers), 480x200 px (matplotlib)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4.8, 2.0), dpi=100)
     axes = figure.add_subplot()
     edges_array = np.asarray(edges, dtype=float)
     axes.bar(edges_array[:-1], counts, width=np.diff(edges_array), align="edge", color="#4c78a8")
-    axes.set_xlabel("activation (channel mean)", fontsize=8)
+    axes.set_xlabel(histogram_label(spatial), fontsize=8)
     axes.set_ylabel("examples", fontsize=8)
     axes.set_title(f"Unit {unit} over the data set", fontsize=9)
     axes.tick_params(labelsize=7)
@@ -191,7 +196,7 @@ def compute_unit_pages(
             "dataset_sha256": result.dataset_sha256,
             "top": top,
             "bottom": thumbs(examples.bottom_mean, None),
-            "histogram_png": _b64(_histogram_png(list(counts), list(edges), unit)),
+            "histogram_png": _b64(_histogram_png(list(counts), list(edges), unit, spatial=result.spatial)),
             "unit_data": examples.to_dict(),
         }
         opened.put(_page_key(examples_key, result.revision, unit), entry, JSON)
