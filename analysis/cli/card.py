@@ -74,7 +74,7 @@ def run_card(args: argparse.Namespace) -> int:
         CardFieldStore().save(card.model_id, card.revision, fields)
     text = render_card(card, CardFormat(args.format))
     _write(args.out, text)
-    cited = ", ".join(card.record_ids) or "no records"
+    cited = ", ".join(card.cited_record_ids) or "no records"
     message = f"wrote {args.format} card for {card.model_id} (revision {card.revision[:12]}, citing {cited})"
     if args.out == "-":
         progress(message)

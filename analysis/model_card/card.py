@@ -78,7 +78,14 @@ class ModelCard:
 
     @property
     def record_ids(self) -> tuple[str, ...]:
+        """The fairness and privacy records the card cites."""
         return tuple(e.record.record_id for e in self.evidence)
+
+    @property
+    def cited_record_ids(self) -> tuple[str, ...]:
+        """Every record the card's numbers come from: the performance record first, then :attr:`record_ids`."""
+        performance = self.performance.record if self.performance is not None else None
+        return ((performance.record_id,) if performance is not None else ()) + self.record_ids
 
     def to_dict(self) -> dict[str, Any]:
         """The v0.0.2 JSON document (a copy)."""

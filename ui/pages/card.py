@@ -112,10 +112,13 @@ with preview_column:
             key=f"download-{card_format.value}",
         )
     st.success(
-        f"Valid Model Card Toolkit v0.0.2 card citing {len(card.record_ids)} record(s).", icon=":material/verified:"
+        f"Valid Model Card Toolkit v0.0.2 card citing {len(card.cited_record_ids)} record(s).",
+        icon=":material/verified:",
     )
     # st.iframe (not st.html): the card is a whole page with its own <style>, kept out of the app's CSS.
     # Its fields are escaped by the card template; the iframe only shows it, as the download does.
     st.iframe(preview_html(render_card(card, CardFormat.HTML)), alt=f"Model card of {model.model_id}")
     card_json = (f"{model.model_id}-{CardFormat.JSON.file_name}", render_card(card, CardFormat.JSON).encode())
-    show_lineage(build_lineage([RecordStore().get(i) for i in card.record_ids], card=card_json, bundles=card.bundles))
+    show_lineage(
+        build_lineage([RecordStore().get(i) for i in card.cited_record_ids], card=card_json, bundles=card.bundles)
+    )

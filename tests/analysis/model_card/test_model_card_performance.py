@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from analysis.datasets import DatasetRole
 from analysis.model_card import CardFormat, ModelCardSpec, build_model_card, render_card
+from analysis.model_card.lineage import build_lineage
 from analysis.model_card.performance import KIND, performance_from_outputs
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.models.summary import OutputKind
@@ -60,6 +61,11 @@ def test_a_fresh_card_states_accuracy_and_auc_on_the_test_rows_and_records_them_
     description = card.document["quantitative_analysis"]["graphics"]["description"]
     assert "performance_metrics[0:3] are the overall performance on the 'test' rows" in description
     assert f"urn:loupe:record:{records[0].record_id}" in str(card.document["model_details"]["references"])
+    assert card.cited_record_ids == (records[0].record_id,) and card.record_ids == ()
+    lineage = build_lineage(
+        [RecordStore(card_home).get(i) for i in card.cited_record_ids], registry=ModelRegistry(card_home)
+    )
+    assert ("data set", "split.npz", "held_out") in [(s.stage, s.name, s.detail) for s in lineage]
     again = build_model_card(spec)  # the stored record is cited, not recomputed
     assert [r.record_id for r in RecordStore(card_home).list(model_id="held") if r.kind == KIND] == [
         records[0].record_id
