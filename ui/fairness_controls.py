@@ -184,10 +184,11 @@ def linked_intersections(sensitive: list[str], combos: list[str]) -> list[str]:
             if len(columns) > 1 and all(c in sensitive for c in columns) and "*" not in text
             else ""
         )
+        one = len(unusable) == 1
         st.warning(
             f"intersections `{text}` in the link: {', '.join(f'`{u}`' for u in unusable)} "
-            f"{'is not an intersection' if len(unusable) == 1 else 'are not intersections'} of the sensitive "
-            f"columns {', '.join(f'`{c}`' for c in sensitive)}{hint}, so {'it is' if len(unusable) == 1 else 'they are'} "
+            f"{'is not an intersection' if one else 'are not intersections'} of the sensitive "
+            f"columns {', '.join(f'`{c}`' for c in sensitive)}{hint}, so {'it is' if one else 'they are'} "
             f"not applied. Join two or more sensitive columns with `*`, as in `{example}`; "
             "separate several intersections with commas.",
             icon=":material/warning:",
