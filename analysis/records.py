@@ -35,7 +35,7 @@ from analysis.errors import AnalysisInputError, describe_choices
 from analysis.paths import loupe_home
 from analysis.sqlite_store import connect_database
 
-RECORD_KINDS = ("privacy", "fairness")  # the analyses that store records
+RECORD_KINDS = ("privacy", "fairness", "performance")  # the analyses that store records (performance: cards)
 GENESIS = "0" * 64  # the ``previous`` of the first chained record
 ID_DIGEST_CHARS = 16  # hex characters of the digest in a record id (64 bits)
 

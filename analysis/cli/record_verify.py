@@ -31,6 +31,8 @@ from analysis.fairness.rerun import TOLERANCES as FAIRNESS_TOLERANCES
 from analysis.fairness.rerun import comparable as fairness_comparable
 from analysis.fairness.rerun import rerun_fairness_record
 from analysis.hashing import sha256_path
+from analysis.model_card.rerun import TOLERANCES as PERFORMANCE_TOLERANCES
+from analysis.model_card.rerun import rerun_performance_record
 from analysis.privacy.rerun import TOLERANCES as PRIVACY_TOLERANCES
 from analysis.privacy.rerun import rerun_privacy_record
 from analysis.records import AnalysisRecord, FieldTolerance, RecordStore
@@ -51,6 +53,7 @@ class Rerun:
 RERUNS: dict[str, Rerun] = {  # one row per record kind; the capabilities own what is in each
     "privacy": Rerun(rerun_privacy_record, PRIVACY_TOLERANCES),
     "fairness": Rerun(rerun_fairness_record, FAIRNESS_TOLERANCES, fairness_comparable),
+    "performance": Rerun(rerun_performance_record, PERFORMANCE_TOLERANCES),
 }
 
 

@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     records = subparsers.add_parser("records", help="list, check, re-run, export and sign stored analysis records")
     verbs = records.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="list records, newest first")
-    listing.add_argument("--kind", help="only records of this kind (privacy or fairness)")
+    listing.add_argument("--kind", help="only records of this kind (privacy, fairness or performance)")
     listing.add_argument("--model", help="only records of this model id")
     add_json_option(listing)
     listing.set_defaults(handler=run_list)
@@ -75,7 +75,7 @@ def _lazy(module: str, name: str):
 def run_list(args: argparse.Namespace) -> int:
     records = RecordStore().list(kind=args.kind, model_id=args.model)
     human = (
-        "\n".join(f"{r.record_id}  {r.created_at}  {r.kind:<9} {r.model_id or '-'}" for r in records) or "no records"
+        "\n".join(f"{r.record_id}  {r.created_at}  {r.kind:<11} {r.model_id or '-'}" for r in records) or "no records"
     )
     emit({"records": [{k: v for k, v in r.to_dict().items() if k != "result"} for r in records]}, args.json, human)
     return 0

@@ -90,12 +90,17 @@ def held_out_data(model: ModelRecord) -> HeldOut | None:
 
 def measure_performance(revision: RevisionRecord, held_out: HeldOut) -> dict[str, Any]:
     """Accuracy, AUC (binary) and the number of examples of ``revision`` on ``held_out`` (runs the model)."""
+    return measure_performance_on(revision, Path(held_out.info.path), held_out.split)
+
+
+def measure_performance_on(revision: RevisionRecord, path: Path, split: str | None) -> dict[str, Any]:
+    """:func:`measure_performance` on the ``.npz`` at ``path`` (its ``split`` rows, or all when None)."""
     from analysis.models.loading import load_revision
 
-    arrays = load_npz(Path(held_out.info.path))
+    arrays = load_npz(path)
     x, y = arrays["x"], np.asarray(arrays["y"]).astype(np.int64).reshape(-1)
-    if held_out.split is not None:
-        keep = arrays["split"] == held_out.split
+    if split is not None:
+        keep = arrays["split"] == split
         x, y = x[keep], y[keep]
     model = load_revision(revision, keras_needed_for="performance metrics")
     outputs = np.asarray(model.predict(x, batch_size=BATCH_SIZE, verbose=0), dtype=np.float64).reshape(len(x), -1)

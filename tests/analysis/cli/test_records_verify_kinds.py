@@ -1,8 +1,9 @@
 """``records verify`` on every kind of record the CLI stores, each re-run in a new process.
 
-Record kinds are privacy and fairness (``analysis.records.RECORD_KINDS``); each has two sources:
-files of outputs or predictions (tests/analysis/cli/test_records_verify.py) and a registered model,
-scored again from its revision's file, here. The model is a tiny CNN registered from a file that
+Record kinds are privacy, fairness and performance (``analysis.records.RECORD_KINDS``). Privacy and
+fairness have two sources: files of outputs or predictions (tests/analysis/cli/test_records_verify.py)
+and a registered model, scored again from its revision's file, here; performance records (a card's
+overall performance) are always scored from a registered model. The model is a tiny CNN registered from a file that
 is then deleted, so the re-run must find it through the registry's stored copy, never in memory.
 """
 
@@ -79,11 +80,17 @@ def test_model_scored_records_of_every_kind_reproduce_in_a_new_process(loupe_hom
     given_id = record_of(capsys)
     assert main(["fairness", "--model", "bin", "--split", "test", "--sensitive", "site", "--bootstrap", "40"]) == 0
     fairness_id = RecordStore().list(kind="fairness")[0].record_id
+    (tmp_path / "fields.yaml").write_text("model_details:\n  overview: A tiny binary classifier.\n")
+    card = ["card", "--model", "bin", "--fields", str(tmp_path / "fields.yaml"), "--format", "json"]
+    assert main([*card, "--out", str(tmp_path / "card.json")]) == 0
+    (performance,) = RecordStore().list(kind="performance")  # the card stated (and recorded) its accuracy
     stored = {record.kind for record in RecordStore().list()}
     assert stored == set(RECORD_KINDS)
     capsys.readouterr()
-    assert main(["records", "verify", linked_id]) == 0  # files where the registry says (in this process: cheaper)
-    assert capsys.readouterr().out.splitlines()[0] == "reproduced"
+    for record_id in (linked_id, performance.record_id):  # files where the registry says (this process: cheaper)
+        assert main(["records", "verify", record_id]) == 0
+        assert capsys.readouterr().out.splitlines()[0] == "reproduced"
+    assert performance.result["n_examples"] == 100 and 0 <= performance.result["accuracy"] <= 1
     # the model files move: the re-run loads each from where --file says, not from the registry's path
     moved = {}
     for name in ("tiny.keras", "bin.keras"):
