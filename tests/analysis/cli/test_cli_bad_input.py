@@ -327,4 +327,4 @@ def test_privacy_unknown_slice_column_fails_before_the_model_runs(files, capsys)
 
 def test_records_list_of_an_unknown_kind_names_the_kinds(files, capsys):
     line = run_bad(capsys, ["records", "list", "--kind", "bogus"])
-    assert line == "error: unknown record kind 'bogus'; kinds are 'privacy' or 'fairness'"
+    assert line == "error: unknown record kind 'bogus'; kinds are 'privacy', 'fairness' or 'performance'"
