@@ -164,7 +164,15 @@ def run_attack_tasks(
                 for i in trained:  # global RNG and warning filters: threshold threads touch neither
                     finished(i, run_attack_task(tasks[i].attack.value, tasks[i].data, seed))
             for future in as_completed(futures):
-                finished(futures[future], future.result())
+                index = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    # A worker process died (killed, out of memory): the pool is dropped and the task
+                    # runs again here; each task is seeded on its own, so its numbers are the same.
+                    _drop_pool()
+                    outcome = run_attack_task(tasks[index].attack.value, tasks[index].data, seed)
+                finished(index, outcome)
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -221,6 +229,15 @@ def _submit_to_pool(workers: int, task: AttackTask, seed: int) -> Future:
         with _pool_lock:
             _pool = None
         return _submit(_pool_for(workers), task, seed)
+
+
+def _drop_pool() -> None:
+    """Forget a broken pool (the next audit starts a new one)."""
+    global _pool  # noqa: PLW0603
+    with _pool_lock:
+        if _pool is not None:
+            _pool[1].shutdown(wait=False, cancel_futures=True)
+        _pool = None
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
