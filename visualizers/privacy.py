@@ -17,6 +17,7 @@ from visualizers.style import (
     REFERENCE_LINE,
     add_legend_entries,
     finish_layout,
+    log_log_roc_axes,
     number_text,
     percent_text,
     wrap_label,
@@ -70,8 +71,7 @@ def plot_roc_loglog(result: MembershipAuditResult, *, rows: list[AttackRow] | No
                 annotation_text=f"{fpr * 100:g}% FPR",
                 annotation_position="top left",
             )
-    figure.update_xaxes(type="log", range=[np.log10(floor), 0], title="false positive rate (log)", dtick=1)
-    figure.update_yaxes(type="log", range=[np.log10(floor), 0], title="true positive rate (log)", dtick=1)
+    log_log_roc_axes(figure, floor)
     finish_layout(
         figure,
         title="How many members an attack finds (TPR) at few false alarms (FPR)",

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from analysis.privacy.reliability import REPORTED_FPRS, format_fpr
 from analysis.privacy.result import AttackRow, MembershipAuditResult
 from analysis.privacy.slicing import SliceKind
-from visualizers.style import finish_layout, number_text, percent_text
+from visualizers.style import finish_layout, log_log_roc_axes, number_text, percent_text
 
 CHANCE_COLOR = "#6b7280"
 CLASSIC_COLOR = "#6b7280"
@@ -102,8 +102,7 @@ def plot_reference_roc(result: MembershipAuditResult) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    figure.update_xaxes(type="log", range=[np.log10(floor), 0], title="false positive rate (log)", dtick=1)
-    figure.update_yaxes(type="log", range=[np.log10(floor), 0], title="true positive rate (log)", dtick=1)
+    log_log_roc_axes(figure, floor)
     finish_layout(
         figure,
         title="Reference attacks vs the best classic one",

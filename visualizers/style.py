@@ -109,6 +109,15 @@ def add_legend_entries(figure: go.Figure, entries: Iterable[tuple[str, str]], *,
         )
 
 
+def log_log_roc_axes(figure: go.Figure, floor: float) -> None:
+    """Both ROC axes on a log scale from ``floor`` to 1, one tick per decade."""
+    import math
+
+    decades = [math.log10(floor), 0]
+    figure.update_xaxes(type="log", range=decades, title="false positive rate (log)", dtick=1)
+    figure.update_yaxes(type="log", range=decades, title="true positive rate (log)", dtick=1)
+
+
 def finish_layout(figure: go.Figure, *, title: str, height: int, left: int = 10, legend: bool = True) -> go.Figure:
     """The common layout: a title that says what the chart means, the legend under the plot, one font size."""
     wrapped = wrap_label(title, 50)  # a long title wraps (plotly cuts it at the figure's edge otherwise)
