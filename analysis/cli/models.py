@@ -39,6 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--replace-demo", action="store_true", help="allow replacing a demo model's id (shapes-cnn, ...)")
     add.add_argument("--input-name", help="a frozen GraphDef's input placeholder (default: 'input' or the only one)")
     add.add_argument("--input-size", type=int, help="a frozen GraphDef's square input side in pixels (default: 224)")
+    add.add_argument(
+        "--training-recipe",
+        metavar="FILE",
+        help="how this file was trained, .json or .yaml (epochs, batch_size, optimizer, learning_rate, augmentation): "
+        "the recipe reference-model privacy attacks train with unless the audit gives one (docs/privacy.md)",
+    )
     add_json_option(add)
     add.set_defaults(handler=run_add)
 
@@ -121,6 +127,10 @@ def _describe(record: ModelRecord) -> str:
         f"    {layer.name:<24} {layer.kind:<24} {list(layer.output_shape)!s:<16} {units_text(layer.units)}"
         for layer in summary.layers
     ]
+    if record.training_recipe is not None:
+        lines.append(
+            "    training recipe: " + ", ".join(f"{name} {value}" for name, value in record.training_recipe.items())
+        )
     lines += [
         f"    data[{d.role.value}]: {d.source['path'] if d.source else d.path} ({d.n_examples} examples"
         + (f"; converted from {d.source['form']}" if d.source else "")
@@ -152,8 +162,19 @@ def check_demo_id(args: argparse.Namespace) -> None:
         raise AnalysisInputError(DEMO_ID.format(model_id=args.model_id))
 
 
+def load_training_recipe(path: str | None) -> dict | None:
+    """The ``--training-recipe`` file as a plain mapping, checked field by field like the privacy ``--recipe``
+    file (AnalysisInputError naming the file and the valid fields), so nothing is registered with a bad one."""
+    if path is None:
+        return None
+    from analysis.privacy.reference_spec import TrainingRecipe
+
+    return TrainingRecipe.load(Path(path)).to_dict()
+
+
 def run_add(args: argparse.Namespace) -> int:
     check_demo_id(args)
+    training_recipe = load_training_recipe(args.training_recipe)
     datasets = {
         role: data_source(path, args)
         for role, path in (
@@ -171,6 +192,7 @@ def run_add(args: argparse.Namespace) -> int:
         input_range=parse_range(args.input_range) if args.input_range else None,
         input_name=args.input_name,
         input_size=args.input_size,
+        training_recipe=training_recipe,
     )
     record = ModelRegistry().register(spec)
     _queue_precompute([record])

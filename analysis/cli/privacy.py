@@ -115,7 +115,12 @@ def add_reference_arguments(privacy: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--reference-outputs", metavar="DIR", help="precomputed reference outputs instead of training")
     group.add_argument("--population", metavar="NPZ", help="extra x, y from the same distribution for the references")
-    group.add_argument("--recipe", metavar="FILE", help="training recipe as .json or .yaml (epochs, batch_size, ...)")
+    group.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="training recipe as .json or .yaml (epochs, batch_size, ...); default: the recipe registered with the "
+        "audited revision (models add --training-recipe), else Loupe's defaults; the flags below replace one field",
+    )
     group.add_argument("--epochs", type=int, help="recipe: epochs (default 20)")
     group.add_argument("--batch-size", type=int, help="recipe: batch size (default 64)")
     group.add_argument("--optimizer", help="recipe: adam, sgd or rmsprop (default adam)")
@@ -136,10 +141,10 @@ def build_reference_options(args: argparse.Namespace):
 
     if not any(AttackKind.parse(a).needs_references for a in args.attacks.split(",") if a.strip()):
         return None
+    # --recipe FILE replaces the base recipe (else the revision's registered one, else the defaults);
+    # each flag replaces one field of whichever base applies, resolved when the audit runs
     overrides = {name: getattr(args, name) for name in RECIPE_FIELDS if getattr(args, name) is not None}
     recipe = TrainingRecipe.load(Path(args.recipe)) if args.recipe else None
-    if overrides:
-        recipe = TrainingRecipe.from_mapping({**(recipe.to_dict() if recipe else {}), **overrides})
     variance = {"auto": None, "fixed": True, "per-example": False}
     if args.lira_variance not in variance:
         raise AnalysisInputError(f"--lira-variance {args.lira_variance!r}; choices are {describe_choices(variance)}")
@@ -149,6 +154,8 @@ def build_reference_options(args: argparse.Namespace):
     return ReferenceOptions(
         n_references=args.reference_models,
         recipe=recipe,
+        recipe_origin="file",
+        recipe_overrides=overrides,
         population=_path(args.population),
         reference_outputs=_path(args.reference_outputs),
         engine=ReferenceEngine(args.engine),

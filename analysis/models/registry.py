@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS datasets (
     PRIMARY KEY (model_id, role));
 CREATE TABLE IF NOT EXISTS training_privacy (
     model_id TEXT NOT NULL, revision TEXT NOT NULL, guarantee TEXT NOT NULL, PRIMARY KEY (model_id, revision));
+CREATE TABLE IF NOT EXISTS training_recipe (
+    model_id TEXT NOT NULL, revision TEXT NOT NULL, recipe TEXT NOT NULL, PRIMARY KEY (model_id, revision));
 """
 
 ANY_REVISION = "any"
@@ -75,6 +77,11 @@ class RegisterModelSpec:
     ``training_privacy`` is the (epsilon, delta) guarantee of a DP-SGD run that produced this file
     (``analysis.training.accounting.DPGuarantee.to_dict()``), stored per revision in its own table
     (stores from before it get the empty table) and read with :meth:`ModelRegistry.training_privacy`.
+    ``training_recipe`` is how this file was trained (epochs, batch_size, optimizer, learning_rate,
+    augmentation: the fields of ``analysis.privacy.reference_spec.TrainingRecipe``), the recipe reference-model
+    attacks train their references with unless the audit gives one; stored as a plain mapping per revision in its
+    own table and read with :meth:`ModelRegistry.training_recipe`. The models tier does not check the fields (it
+    must not import privacy): the CLI checks them before registering, and an audit checks them again on use.
     """
 
     path: Path
@@ -87,6 +94,7 @@ class RegisterModelSpec:
     replaces: str | None = ANY_REVISION
     notes: tuple[str, ...] = ()
     training_privacy: Mapping[str, Any] | None = None
+    training_recipe: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not _SLUG.match(self.model_id):
@@ -100,12 +108,14 @@ class RegisterModelSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelRecord:
-    """A registered model: its current revision, all revisions (newest first) and datasets."""
+    """A registered model: its current revision, all revisions (newest first), datasets, and the
+    training recipe registered with the current revision (None: none registered)."""
 
     model_id: str
     current: RevisionRecord
     revisions: tuple[RevisionRecord, ...]
     datasets: tuple[DatasetInfo, ...]
+    training_recipe: Mapping[str, Any] | None = None
 
     def dataset(self, role: DatasetRole) -> DatasetInfo | None:
         return next((d for d in self.datasets if d.role is role), None)
@@ -120,6 +130,7 @@ class ModelRecord:
                 {"revision": r.revision, "registered_at": r.registered_at, "path": r.path} for r in self.revisions
             ],
             "datasets": [d.to_dict() for d in self.datasets],
+            "training_recipe": None if self.training_recipe is None else dict(self.training_recipe),
         }
 
 
@@ -191,6 +202,12 @@ class ModelRegistry:
                     "INSERT INTO training_privacy VALUES (?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
                     "guarantee=excluded.guarantee",
                     (spec.model_id, revision, json.dumps(dict(spec.training_privacy), allow_nan=False)),
+                )
+            if spec.training_recipe is not None:
+                connection.execute(
+                    "INSERT INTO training_recipe VALUES (?,?,?) ON CONFLICT(model_id, revision) DO UPDATE SET "
+                    "recipe=excluded.recipe",
+                    (spec.model_id, revision, json.dumps(dict(spec.training_recipe), allow_nan=False)),
                 )
             connection.execute("COMMIT")
         return self.get(spec.model_id)
@@ -268,6 +285,15 @@ class ModelRegistry:
             ).fetchone()
         return None if row is None else json.loads(row[0])
 
+    def training_recipe(self, model_id: str, revision: str) -> dict[str, Any] | None:
+        """The training recipe registered with this revision (full hash), a plain mapping of
+        ``TrainingRecipe`` fields; None when none was registered."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT recipe FROM training_recipe WHERE model_id=? AND revision=?", (model_id, revision)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def ids(self) -> list[str]:
         with self._connect() as connection:
             return [row[0] for row in connection.execute("SELECT id FROM models ORDER BY id")]
@@ -298,7 +324,13 @@ class ModelRegistry:
                 )
             ]
         current = next(r for r in revisions if r.revision == row[0])
-        return ModelRecord(model_id=model_id, current=current, revisions=tuple(revisions), datasets=tuple(datasets))
+        return ModelRecord(
+            model_id=model_id,
+            current=current,
+            revisions=tuple(revisions),
+            datasets=tuple(datasets),
+            training_recipe=self.training_recipe(model_id, current.revision),
+        )
 
     @staticmethod
     def _revision(model_id: str, row: tuple) -> RevisionRecord:

@@ -28,7 +28,7 @@ def reference_section(result: MembershipAuditResult) -> str:
     made = (
         f"{summary.n_used} of {summary.n_references} reference models used ({summary.source}"
         + (
-            f"; {summary.trained} trained, {summary.from_cache} from the cache; recipe {summary.recipe}"
+            f"; {summary.trained} trained, {summary.from_cache} from the cache; recipe {summary.recipe_text()}"
             if summary.source == "trained"
             else ""
         )

@@ -19,7 +19,7 @@ from analysis.privacy.inputs import AuditInputs, ModelOutputs, OutputKind
 from analysis.privacy.intervals import auc_interval, clopper_pearson
 from analysis.privacy.reference_attacks import ReferenceOutputs, ReferenceScoring, compute_scores, tune_rmia_a
 from analysis.privacy.reference_result import ReferenceSummary
-from analysis.privacy.reference_spec import ReferenceOptions, TrainingRecipe
+from analysis.privacy.reference_spec import ReferenceOptions
 from analysis.privacy.reliability import (
     REPORTED_FPRS,
     is_small_slice,
@@ -97,6 +97,9 @@ def run_reference_attacks(
             source="trained",
             n_references=options.n_references,
             recipe=trained["recipe"],
+            recipe_source=trained["recipe_source"],
+            recipe_base=trained["recipe_base"],
+            recipe_flags=trained["recipe_flags"],
             engine=options.engine.value,
             trained=trained["trained"],
             from_cache=trained["cached"],
@@ -203,7 +206,10 @@ def _trained(
         population = np.concatenate([population, np.ones(len(extra["y"]), dtype=bool)])
     x = np.concatenate(xs)
     y = np.concatenate(ys)
-    recipe = options.recipe or TrainingRecipe()
+    recipe, choice = options.resolve_recipe(
+        registry.training_recipe(source.model_id, revision.revision),
+        where=f"the training recipe registered with {source.model_id} revision {revision.short}",
+    )
     width = revision.summary.output_shape[0] if revision.summary.output_shape else 1
     trained = train_references(
         model_id=source.model_id,
@@ -235,6 +241,9 @@ def _trained(
     info = {
         "left_out": [(r.index, DIVERGED) for r in trained if r.diverged],
         "recipe": recipe.to_dict(),
+        "recipe_source": choice.source,
+        "recipe_base": choice.base,
+        "recipe_flags": choice.flags,
         "trained": sum(not r.cached for r in trained),
         "cached": sum(r.cached for r in trained),
     }
