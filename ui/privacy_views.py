@@ -14,11 +14,12 @@ from analysis.paths import loupe_home
 from analysis.privacy.attacks import DEFAULT_ATTACKS, AttackKind
 from analysis.privacy.audit_records import audit_json, list_audits
 from analysis.privacy.result import MembershipAuditResult, RiskLevel
-from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions
+from analysis.privacy.spec import MembershipAuditSpec, ModelSource, SlicingOptions, default_workers
 from analysis.records import AnalysisRecord
 from analysis.server_files import allowed_roots, resolve_allowed_path
 from ui.cached_privacy import report_html
 from ui.reference_attack_views import show_reference_attacks
+from ui.reference_form import reference_fields
 from ui.shared import get_registry
 from visualizers.privacy import audit_table, plot_loss_distributions, plot_roc_loglog, plot_slice_auc
 
@@ -31,34 +32,38 @@ _VERDICT = {
 
 
 def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
-    """The audit the user asks for, or None until they press Run."""
+    """The audit the user asks for, or None until they press Run.
+
+    No ``st.form``: choosing a reference attack must show the reference fields at once, and their
+    cost estimate follows K and the epochs as they are typed.
+    """
     linked = model.dataset(DatasetRole.MEMBERS) or model.dataset(DatasetRole.DATA)
-    with st.form("audit"):
-        roots = allowed_roots()
-        st.caption(
-            "Members and non-members: the sets linked to the model (or the train/test split of its data set)"
-            + (", unless you give two .npz files (x, y) in the folders the operator allows." if roots else ".")
-        )
-        members = nonmembers = ""
-        if roots:
-            left, right = st.columns(2)
-            members = left.text_input("Members .npz (optional)")
-            nonmembers = right.text_input("Non-members .npz (optional)")
-        attacks = st.multiselect(
-            "Attacks (mlp, rf and knn are slow)",
-            [a.value for a in AttackKind if not a.needs_references],  # reference attacks train models: CLI
-            [a.value for a in DEFAULT_ATTACKS],
-            format_func=lambda value: f"{value}: {AttackKind(value).description}",
-        )
-        slices = st.multiselect(
-            "Slices (the entire data set is always included)",
-            ["class", "percentile", "correctness"],
-            ["class", "percentile", "correctness"],
-        )
-        columns = st.multiselect("Slice by metadata columns", list(linked.metadata_columns) if linked else [])
-        seed = st.number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1)
-        if not st.form_submit_button("Run audit", type="primary"):
-            return None
+    roots = allowed_roots()
+    st.caption(
+        "Members and non-members: the sets linked to the model (or the train/test split of its data set)"
+        + (", unless you give two .npz files (x, y) in the folders the operator allows." if roots else ".")
+    )
+    members = nonmembers = ""
+    if roots:
+        left, right = st.columns(2)
+        members = left.text_input("Members .npz (optional)")
+        nonmembers = right.text_input("Non-members .npz (optional)")
+    attacks = st.multiselect(
+        "Attacks (mlp, rf and knn are slow; the reference attacks train models, minutes)",
+        [a.value for a in AttackKind],
+        [a.value for a in DEFAULT_ATTACKS],
+        format_func=lambda value: f"{value}: {AttackKind(value).description}",
+    )
+    references = reference_fields(model) if any(AttackKind(a).needs_references for a in attacks) else None
+    slices = st.multiselect(
+        "Slices (the entire data set is always included; reference attacks run on it only)",
+        ["class", "percentile", "correctness"],
+        ["class", "percentile", "correctness"],
+    )
+    columns = st.multiselect("Slice by metadata columns", list(linked.metadata_columns) if linked else [])
+    seed = st.number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1)
+    if not st.button("Run audit", type="primary"):
+        return None
     files = (
         {"members": resolve_allowed_path(members, roots), "nonmembers": resolve_allowed_path(nonmembers, roots)}
         if members.strip() or nonmembers.strip()
@@ -69,6 +74,8 @@ def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
         attacks=tuple(attacks),
         slicing=SlicingOptions.parse(",".join([*slices, *(f"column:{c}" for c in columns)]) or "none"),
         seed=int(seed),
+        workers=default_workers(),
+        reference=None if references is None else references.options(),
     )
 
 

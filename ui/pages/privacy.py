@@ -1,6 +1,7 @@
 """/privacy: membership-inference audits of a model, and stored audits at stable URLs.
 
-``?model=<id>`` opens the audit form for a model (with its past audits); ``?audit=<record id>``
+``?model=<id>`` opens the audit form for a model (with its past audits); ``?running=<job>`` follows
+an audit that trains reference models in the background (:mod:`ui.audit_jobs`); ``?audit=<record id>``
 reopens a stored audit; ``?compare=<id>,<id>,...`` (or ``?compare=run:<name>``) sets audits'
 vulnerability against test accuracy and epoch (:mod:`ui.privacy_compare`). Audits of precomputed
 outputs (any framework) run from the CLI:
@@ -15,6 +16,7 @@ from analysis.privacy.engine import run_membership_audit
 from analysis.training.accounting import DPGuarantee
 from ui.access import can_write, sign_in_hint
 from ui.admission import admitted
+from ui.audit_jobs import audit_job, show_audit_job, start_audit_job
 from ui.cached_privacy import attack_workers, stored_audit
 from ui.lineage_views import show_lineage
 from ui.privacy_compare import show_comparison
@@ -27,6 +29,18 @@ st.caption("Does the model leak who was in its training data? Membership-inferen
 compare = st.query_params.get("compare")
 if compare:
     show_comparison(compare)
+    st.stop()
+
+running = st.query_params.get("running")
+if running:
+    job = call_or_error(lambda: audit_job(running))
+    st.page_link(
+        "ui/pages/privacy.py",
+        label=f"Audits of {job.model_id}",
+        icon=":material/list:",
+        query_params={"model": job.model_id},
+    )
+    show_audit_job(running)
     st.stop()
 
 audit_id = st.query_params.get("audit")
@@ -56,6 +70,11 @@ if model is not None:
         attack_workers()
         with user_errors():
             spec = audit_form(model)
+            if spec is not None and spec.reference is not None:  # trains references: minutes, in the background
+                job_id = start_audit_job(spec, model.model_id)
+                st.query_params.clear()
+                st.query_params["running"] = job_id
+                st.rerun()
             if spec is not None:
                 with admitted("audit", f"a privacy audit of {model.model_id}"):
                     bar = st.progress(0.0, text="starting")

@@ -1,0 +1,130 @@
+"""The /privacy form's reference-model part: K, the engine and the training recipe of LiRA/RMIA audits.
+
+Shown only when a reference attack is chosen. The recipe is prefilled from the one registered with
+the model's current revision (``ModelRegistry.training_recipe``), else Loupe's defaults, and the form
+says which. Values are read as typed; :meth:`ReferenceChoice.options` builds the
+:class:`ReferenceOptions` when the audit starts, so an odd or too small K is refused there with the
+spec's own message.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from analysis.datasets import DatasetRole
+from analysis.errors import AnalysisInputError
+from analysis.models.registry import ModelRecord
+from analysis.privacy.reference_spec import (
+    AUGMENTATIONS,
+    OPTIMIZERS,
+    ReferenceEngine,
+    ReferenceOptions,
+    TrainingRecipe,
+)
+from ui.shared import get_registry
+
+_ENGINES = {ReferenceEngine.LOCAL: "local worker processes", ReferenceEngine.RAY: "Ray (RAY_ADDRESS, else a local one)"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferenceChoice:
+    """What the visitor typed: the number of references, the engine and the recipe's fields."""
+
+    n_references: Any
+    engine: ReferenceEngine
+    recipe: dict[str, Any]
+
+    def options(self) -> ReferenceOptions:
+        """The audit's reference options; AnalysisInputError naming a bad value and the valid ones."""
+        return ReferenceOptions(
+            n_references=self.n_references,
+            recipe=TrainingRecipe.from_mapping(self.recipe, where="the form's recipe"),
+            engine=self.engine,
+        )
+
+
+def registered_recipe(model: ModelRecord) -> tuple[TrainingRecipe, str]:
+    """The recipe to prefill and a sentence saying where it comes from."""
+    revision = model.current.revision
+    stored = get_registry().training_recipe(model.model_id, revision)
+    if stored is None:
+        return TrainingRecipe(), (
+            f"No training recipe is registered with {model.model_id} (revision {revision[:12]}): "
+            "these are Loupe's defaults. Set them to how the model was trained."
+        )
+    try:
+        return TrainingRecipe.from_mapping(dict(stored), where="the registered recipe"), (
+            f"Prefilled from the training recipe registered with {model.model_id} (revision {revision[:12]})."
+        )
+    except AnalysisInputError as error:
+        return TrainingRecipe(), f"The registered recipe cannot be used ({error}); these are Loupe's defaults."
+
+
+def reference_fields(model: ModelRecord) -> ReferenceChoice:
+    """The reference part of the form (inside a bordered container): K, engine, recipe, and the cost."""
+    recipe, origin = registered_recipe(model)
+    key = f"ref-{model.model_id}"  # per model, so switching models prefills again
+    with st.container(border=True):
+        st.markdown("**Reference models**")
+        k = st.number_input(
+            "Reference models K (even, 2 to 1024)",
+            min_value=0,
+            value=16,
+            step=2,
+            key=f"{key}-k",
+            help="References come in complementary pairs, so each example is IN for exactly half of them.",
+        )
+        st.caption(
+            "LiRA wants many (its per-example variance from 64 on; below that a shared one); RMIA works with few."
+        )
+        engines = [e for e in ReferenceEngine if e is ReferenceEngine.LOCAL or importlib.util.find_spec("ray")]
+        engine = st.radio("Engine", engines, format_func=lambda e: _ENGINES[e], horizontal=True, key=f"{key}-engine")
+        st.caption(origin)
+        left, middle, right = st.columns(3)
+        epochs = left.number_input("Epochs", min_value=0, value=recipe.epochs, step=1, key=f"{key}-epochs")
+        batch = middle.number_input("Batch size", min_value=0, value=recipe.batch_size, step=1, key=f"{key}-batch")
+        rate = right.number_input(
+            "Learning rate", min_value=0.0, value=float(recipe.learning_rate), format="%g", key=f"{key}-rate"
+        )
+        left, right = st.columns(2)
+        optimizer = left.selectbox(
+            "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(recipe.optimizer), key=f"{key}-optimizer"
+        )
+        augmentation = right.selectbox(
+            "Augmentation",
+            AUGMENTATIONS,
+            index=AUGMENTATIONS.index(recipe.augmentation),
+            format_func=lambda a: {"off": "off", "flip": "random left-right flips (images)"}[a],
+            key=f"{key}-augmentation",
+        )
+        st.caption(cost_estimate(model, int(k), int(epochs)))
+    return ReferenceChoice(
+        n_references=int(k),
+        engine=ReferenceEngine(engine),
+        recipe={
+            "epochs": int(epochs),
+            "batch_size": int(batch),
+            "optimizer": optimizer,
+            "learning_rate": float(rate),
+            "augmentation": augmentation,
+        },
+    )
+
+
+def cost_estimate(model: ModelRecord, k: int, epochs: int) -> str:
+    """The training the audit asks for, in epochs over the linked population, and the caching rule."""
+    members, nonmembers = model.dataset(DatasetRole.MEMBERS), model.dataset(DatasetRole.NONMEMBERS)
+    data = model.dataset(DatasetRole.DATA)
+    n = members.n_examples + nonmembers.n_examples if members and nonmembers else data.n_examples if data else None
+    population = f"{n:,} examples (members and non-members)" if n else "the members and non-members"
+    passes = f" = {k * epochs * n // 2:,} example passes" if n else ""
+    return (
+        f"Cost: {k} references × {epochs} epochs, each over half of {population}{passes}, about "
+        f"{k * epochs // 2:,} epochs of training the model on all of them. Trained references are cached "
+        "(by architecture, recipe, data and seed): an interrupted audit resumes, and a second audit with more "
+        "references trains only the new ones."
+    )
