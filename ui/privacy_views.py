@@ -75,7 +75,7 @@ def audit_form(model: ModelRecord) -> MembershipAuditSpec | None:
         slicing=SlicingOptions.parse(",".join([*slices, *(f"column:{c}" for c in columns)]) or "none"),
         seed=int(seed),
         workers=default_workers(),
-        reference=None if references is None else references.options(),
+        reference=None if references is None else references.options(model, files_given=bool(files)),
     )
 
 

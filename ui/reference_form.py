@@ -18,6 +18,8 @@ import streamlit as st
 from analysis.datasets import DatasetRole
 from analysis.errors import AnalysisInputError
 from analysis.models.registry import ModelRecord
+from analysis.models.summary import ModelFormat
+from analysis.privacy.reference_models import MIN_POOL, NOT_CLONABLE, POOL_TOO_SMALL
 from analysis.privacy.reference_spec import (
     AUGMENTATIONS,
     OPTIMIZERS,
@@ -25,6 +27,7 @@ from analysis.privacy.reference_spec import (
     ReferenceOptions,
     TrainingRecipe,
 )
+from analysis.server_files import allowed_roots
 from ui.shared import get_registry
 
 _ENGINES = {ReferenceEngine.LOCAL: "local worker processes", ReferenceEngine.RAY: "Ray (RAY_ADDRESS, else a local one)"}
@@ -37,14 +40,30 @@ class ReferenceChoice:
     n_references: Any
     engine: ReferenceEngine
     recipe: dict[str, Any]
+    population: str = ""
 
-    def options(self) -> ReferenceOptions:
-        """The audit's reference options; AnalysisInputError naming a bad value and the valid ones."""
-        return ReferenceOptions(
+    def options(self, model: ModelRecord, *, files_given: bool) -> ReferenceOptions:
+        """The audit's reference options; AnalysisInputError naming a bad value and the valid ones.
+
+        Also refuses, before anything starts, what the registry already tells: a model that cannot
+        be cloned (a frozen GraphDef) and a linked population below the references' minimum.
+        """
+        from analysis.server_files import resolve_allowed_path
+
+        options = ReferenceOptions(
             n_references=self.n_references,
             recipe=TrainingRecipe.from_mapping(self.recipe, where="the form's recipe"),
             engine=self.engine,
+            population=resolve_allowed_path(self.population, allowed_roots()) if self.population.strip() else None,
         )
+        if model.current.summary.format is ModelFormat.GRAPHDEF:
+            raise AnalysisInputError(
+                NOT_CLONABLE.format(model=model.model_id, why="it is a frozen GraphDef, not a Keras model")
+            )
+        n = linked_population(model)
+        if not files_given and options.population is None and n is not None and n < MIN_POOL:
+            raise AnalysisInputError(POOL_TOO_SMALL.format(n=n, minimum=MIN_POOL))
+        return options
 
 
 def registered_recipe(model: ModelRecord) -> tuple[TrainingRecipe, str]:
@@ -101,8 +120,16 @@ def reference_fields(model: ModelRecord) -> ReferenceChoice:
             format_func=lambda a: {"off": "off", "flip": "random left-right flips (images)"}[a],
             key=f"{key}-augmentation",
         )
+        population = ""
+        if allowed_roots():
+            population = st.text_input(
+                "Population .npz (optional)",
+                key=f"{key}-population",
+                help="More examples (x, y) from the same distribution that the model did not train on.",
+            )
         st.caption(cost_estimate(model, int(k), int(epochs)))
     return ReferenceChoice(
+        population=population,
         n_references=int(k),
         engine=ReferenceEngine(engine),
         recipe={
@@ -115,11 +142,18 @@ def reference_fields(model: ModelRecord) -> ReferenceChoice:
     )
 
 
+def linked_population(model: ModelRecord) -> int | None:
+    """Examples the references split: the linked members and non-members (or the whole linked data set)."""
+    members, nonmembers = model.dataset(DatasetRole.MEMBERS), model.dataset(DatasetRole.NONMEMBERS)
+    if members and nonmembers:
+        return members.n_examples + nonmembers.n_examples
+    data = model.dataset(DatasetRole.DATA)
+    return data.n_examples if data and data.has_split else None
+
+
 def cost_estimate(model: ModelRecord, k: int, epochs: int) -> str:
     """The training the audit asks for, in epochs over the linked population, and the caching rule."""
-    members, nonmembers = model.dataset(DatasetRole.MEMBERS), model.dataset(DatasetRole.NONMEMBERS)
-    data = model.dataset(DatasetRole.DATA)
-    n = members.n_examples + nonmembers.n_examples if members and nonmembers else data.n_examples if data else None
+    n = linked_population(model)
     population = f"{n:,} examples (members and non-members)" if n else "the members and non-members"
     passes = f" = {k * epochs * n // 2:,} example passes" if n else ""
     return (

@@ -135,3 +135,55 @@ def test_a_reference_audit_runs_in_the_background_and_opens_its_record(
     assert "Reference-model attacks" in [h.value for h in at.subheader]
     comparison = next(t.value for t in at.table if "Attack" in t.value.columns)
     assert list(comparison["Attack"]) == ["threshold (best classic)", "lira", "rmia"]
+
+
+def test_too_small_a_population_is_refused_before_anything_starts(loupe_home, tmp_path, tiny_cnn_path):
+    rng = np.random.default_rng(0)
+    sets = {}
+    for role, n in ((DatasetRole.MEMBERS, 40), (DatasetRole.NONMEMBERS, 30)):
+        sets[role] = tmp_path / f"{role.value}.npz"
+        np.savez(sets[role], x=rng.uniform(0, 255, (n, 8, 8, 3)).astype(np.float32), y=np.arange(n) % 3)
+    ModelRegistry(loupe_home).register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets=sets))
+    at = choose(open_app_page(PAGE, {"model": "tiny"}), ["rmia"])
+    next(b for b in at.button if b.label == "Run audit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "the population has 70 examples; reference models need at least 100 to split into halves "
+        "(add examples with --population NPZ)"
+    ]
+    assert "running" not in at.query_params
+
+
+def test_a_job_that_fails_shows_the_error_and_stores_nothing(loupe_home, tmp_path, tiny_cnn_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    register(loupe_home, tmp_path, tiny_cnn_path)
+    np.savez(tmp_path / "grey.npz", x=np.zeros((50, 8, 8, 1), np.float32), y=np.zeros(50, int))
+    at = choose(open_app_page(PAGE, {"model": "tiny"}), ["lira"])
+    at.multiselect[1].set_value([])
+    number(at, K_LABEL).set_value(2)
+    next(t for t in at.text_input if t.label == "Population .npz (optional)").set_value("grey.npz")
+    at.run()
+    next(b for b in at.button if b.label == "Run audit").click()
+    at.run()
+    assert not at.exception, at.exception
+    job = at.query_params["running"]
+    deadline = time.monotonic() + 60
+    while not at.error and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert [e.value for e in at.error] == [
+        "--population x has examples of shape [8, 8, 1]; model 'tiny' takes [8, 8, 3]"
+    ]
+    assert at.query_params["running"] == job
+    assert RecordStore(loupe_home).list(kind="privacy") == []
+    from ui.admission import gate
+
+    assert gate().running() == []  # the job's slot is free again
+
+
+def test_an_unknown_job_link_is_a_readable_error(loupe_home):
+    at = open_app_page(PAGE, {"running": "0123abcd"})
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("no running audit '0123abcd' on this server")
