@@ -187,3 +187,21 @@ def test_an_unknown_job_link_is_a_readable_error(loupe_home):
     assert not at.exception, at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith("no running audit '0123abcd' on this server")
+
+
+def test_a_frozen_graphdef_is_refused_with_the_way_to_bring_reference_outputs(loupe_home, tmp_path):
+    from tests.analysis.models.graphdef_support import SIZE, write_tiny_graphdef
+
+    ModelRegistry(loupe_home).register(
+        RegisterModelSpec(path=write_tiny_graphdef(tmp_path / "g.pb"), model_id="graph", input_size=SIZE)
+    )
+    at = choose(open_app_page(PAGE, {"model": "graph"}), ["lira"])
+    next(b for b in at.button if b.label == "Run audit").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(
+        "model 'graph' cannot be cloned to train reference models (it is a frozen GraphDef, not a Keras model); "
+        "train references with your own code and pass their outputs with --reference-outputs DIR"
+    )
+    assert "running" not in at.query_params
