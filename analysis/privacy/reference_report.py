@@ -27,13 +27,10 @@ def reference_section(result: MembershipAuditResult) -> str:
     rows = ([classic] if classic else []) + [r for r in result.rows if r.attack.needs_references and _entire(r)]
     made = (
         f"{summary.n_used} of {summary.n_references} reference models used ({summary.source}"
-        + (
-            f"; {summary.trained} trained, {summary.from_cache} from the cache; recipe {summary.recipe_text()}"
-            if summary.source == "trained"
-            else ""
-        )
+        + (f"; {summary.trained} trained, {summary.from_cache} from the cache" if summary.source == "trained" else "")
         + f"); LiRA variance {'shared' if summary.fix_variance else 'per example'}; RMIA a={summary.rmia_a:g}, "
         f"gamma={summary.rmia_gamma:g}."
+        + (f" Training recipe: {summary.recipe_text()}." if summary.source == "trained" and summary.recipe else "")
     )
     left = "".join(f"<li>{escape(name)}: {escape(reason)}</li>" for name, reason in summary.left_out)
     head = (
