@@ -17,8 +17,7 @@ def show_reference_attacks(result: MembershipAuditResult) -> None:
         return
     st.subheader("Reference-model attacks")
     made = (
-        f"{summary.trained} trained now, {summary.from_cache} from the cache, recipe "
-        + ", ".join(f"{k} {v}" for k, v in (summary.recipe or {}).items())
+        f"{summary.trained} trained now, {summary.from_cache} from the cache, recipe {summary.recipe_text()}"
         if summary.source == "trained"
         else "outputs brought from elsewhere (--reference-outputs)"
     )

@@ -4,7 +4,8 @@ Shown only when a reference attack is chosen. The recipe is prefilled from the o
 the model's current revision (``ModelRegistry.training_recipe``), else Loupe's defaults, and the form
 says which. Values are read as typed; :meth:`ReferenceChoice.options` builds the
 :class:`ReferenceOptions` when the audit starts, so an odd or too small K is refused there with the
-spec's own message.
+spec's own message. The audit resolves the recipe itself (registered, else defaults); the form
+passes only the fields the visitor changed, as overrides, so the record says where each came from.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from analysis.privacy.reference_models import MIN_POOL, NOT_CLONABLE, POOL_TOO_S
 from analysis.privacy.reference_spec import (
     AUGMENTATIONS,
     OPTIMIZERS,
+    RECIPE_FIELDS,
     ReferenceEngine,
     ReferenceOptions,
     TrainingRecipe,
@@ -50,9 +52,13 @@ class ReferenceChoice:
         """
         from analysis.server_files import resolve_allowed_path
 
-        options = ReferenceOptions(
+        typed = TrainingRecipe.from_mapping(self.recipe, where="the form's recipe")
+        prefilled, _ = registered_recipe(model)
+        options = ReferenceOptions(  # the fields changed from the prefill are recorded as set by hand
             n_references=self.n_references,
-            recipe=TrainingRecipe.from_mapping(self.recipe, where="the form's recipe"),
+            recipe_overrides={
+                name: getattr(typed, name) for name in RECIPE_FIELDS if getattr(typed, name) != getattr(prefilled, name)
+            },
             engine=self.engine,
             population=resolve_allowed_path(self.population, allowed_roots()) if self.population.strip() else None,
         )

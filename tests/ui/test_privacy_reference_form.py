@@ -89,17 +89,31 @@ def test_without_a_registered_recipe_the_defaults_are_said_to_be_defaults(loupe_
     )
 
 
-@pytest.mark.parametrize("k", [15, 0])
-def test_a_bad_number_of_references_is_refused_and_nothing_starts(loupe_home, tmp_path, tiny_cnn_path, k):
+BAD_K = "reference models {} must be an even number from 2 to 1024 (they train in complementary pairs)"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (K_LABEL, 15, BAD_K.format(15)),
+        (K_LABEL, 0, BAD_K.format(0)),
+        (
+            "Epochs",
+            0,
+            "the form's recipe: recipe epochs 0 must be an integer from 1 to 10000 (fields are 'epochs', "
+            "'batch_size', 'optimizer', 'learning_rate' or 'augmentation')",
+        ),
+    ],
+)
+def test_bad_reference_settings_are_refused_and_nothing_starts(loupe_home, tmp_path, tiny_cnn_path, case):
+    label, value, message = case
     register(loupe_home, tmp_path, tiny_cnn_path)
     at = choose(open_app_page(PAGE, {"model": "tiny"}), ["lira"])
-    number(at, K_LABEL).set_value(k)
+    number(at, label).set_value(value)
     next(b for b in at.button if b.label == "Run audit").click()
     at.run()
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [
-        f"reference models {k} must be an even number from 2 to 1024 (they train in complementary pairs)"
-    ]
+    assert [e.value for e in at.error] == [message]
     assert "running" not in at.query_params
     assert RecordStore(loupe_home).list(kind="privacy") == []
 
@@ -130,6 +144,8 @@ def test_a_reference_audit_runs_in_the_background_and_opens_its_record(
     assert {row["attack"] for row in records[0].result["results"]} == {"threshold", "lira", "rmia"}
     reference = records[0].result["reference"]
     assert (reference["n_references"], reference["trained"], reference["recipe"]["epochs"]) == (2, 2, 1)
+    # the defaults (nothing registered) with the epochs changed in the form
+    assert (reference["recipe_base"], reference["recipe_flags"]) == ("default", ["epochs"])
     at.run()  # the stored audit's page
     assert not at.exception, at.exception
     assert "Reference-model attacks" in [h.value for h in at.subheader]
