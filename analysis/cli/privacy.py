@@ -121,11 +121,13 @@ def add_reference_arguments(privacy: argparse.ArgumentParser) -> None:
         help="training recipe as .json or .yaml (epochs, batch_size, ...); default: the recipe registered with the "
         "audited revision (models add --training-recipe), else Loupe's defaults; the flags below replace one field",
     )
-    group.add_argument("--epochs", type=int, help="recipe: epochs (default 20)")
-    group.add_argument("--batch-size", type=int, help="recipe: batch size (default 64)")
-    group.add_argument("--optimizer", help="recipe: adam, sgd or rmsprop (default adam)")
-    group.add_argument("--learning-rate", type=float, help="recipe: learning rate (default 0.001)")
-    group.add_argument("--augmentation", help="recipe: off or flip (default off)")
+    group.add_argument("--epochs", type=int, help="recipe: epochs (default: the base recipe's; Loupe's is 20)")
+    group.add_argument("--batch-size", type=int, help="recipe: batch size (default: the base recipe's; Loupe's is 64)")
+    group.add_argument("--optimizer", help="recipe: adam, sgd or rmsprop (default: the base recipe's; Loupe's is adam)")
+    group.add_argument(
+        "--learning-rate", type=float, help="recipe: learning rate (default: the base recipe's; Loupe's is 0.001)"
+    )
+    group.add_argument("--augmentation", help="recipe: off or flip (default: the base recipe's; Loupe's is off)")
     group.add_argument("--engine", default="local", help="local (worker processes) or ray (default: %(default)s)")
     group.add_argument(
         "--lira-variance", default="auto", help="auto, fixed or per-example (auto: fixed below 64 references)"
