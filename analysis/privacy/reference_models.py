@@ -217,7 +217,8 @@ def train_references(
                 TrainedReference(
                     index=i,
                     outputs=None if diverged else value["outputs"],
-                    kind=OutputKind(str(value["kind"])),
+                    # stores from before the logits fix in _train called a linear head's logits probs
+                    kind=OutputKind.LOGITS if output_kind is OutputKind.LOGITS else OutputKind(str(value["kind"])),
                     final_loss=float(value["loss"][-1]) if len(value["loss"]) else float("nan"),
                     cached=i not in missing,
                 )
@@ -362,7 +363,8 @@ def _train(job: ReferenceJob) -> dict[str, np.ndarray]:
         losses = [float(v) for v in history.history["loss"]]
     runner, head = _logits_runner(clone)
     outputs = np.asarray(runner.predict(x_all, batch_size=256, verbose=0)).reshape(len(x_all), -1)
-    kind = OutputKind.PROBS
+    # A clone of a model that ends in a linear Dense (logits) is its own logits runner.
+    kind = OutputKind.LOGITS if job.loss == "sparse_categorical_crossentropy_logits" else OutputKind.PROBS
     if runner is not clone:
         kind = OutputKind.LOGITS
         if head is not None:
