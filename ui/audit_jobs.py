@@ -43,6 +43,7 @@ class AuditJob:
     user_error: str | None = None
     bug: Exception | None = None
     finished: float | None = None
+    timed: bool = False  # a message has given the time left (the first reference has trained)
 
 
 _JOBS: dict[str, AuditJob] = {}
@@ -61,6 +62,7 @@ def start_audit_job(spec: MembershipAuditSpec, model_id: str) -> str:
 
     def report(fraction: float, message: str) -> None:
         job.fraction, job.message = max(job.fraction, min(1.0, fraction)), message
+        job.timed = job.timed or "left)" in message
 
     def run() -> None:
         completed = False
@@ -108,13 +110,16 @@ def _poll(job_id: str) -> None:
         st.query_params.clear()
         st.query_params["audit"] = job.record_id
         st.rerun()
-    elapsed = time.monotonic() - job.started
     st.progress(job.fraction, text=job.message)
-    left = elapsed * (1 - job.fraction) / job.fraction if job.fraction >= 0.05 else None
     st.caption(
-        f"Running for {_duration(elapsed)}"
-        + (f"; about {_duration(left)} left at this pace" if left is not None else "")
-        + ". You may leave this page: the audit goes on, and this link shows it until it is stored."
+        f"Running for {_duration(time.monotonic() - job.started)}. "
+        + (
+            ""  # the reference stage's messages carry the time left
+            if job.timed
+            else "The time left shows once the first reference model has trained (training the references "
+            "takes most of the audit; the classic attacks and the model's outputs come first). "
+        )
+        + "You may leave this page: the audit goes on, and this link shows it until it is stored."
     )
 
 
