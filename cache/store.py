@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +107,26 @@ class ResultStore:
     def contains(self, key: str) -> bool:
         """Whether an intact-looking entry exists (cheap: does not verify the checksum)."""
         return key in self._cache
+
+    def versions(self, keys: Iterable[str]) -> dict[str, str]:
+        """Each present key -> a token that changes whenever its entry changes; absent keys are left out.
+
+        Cheap: one index query per 500 keys, no value read or decoded, no access time updated. The
+        token is the entry's SHA-256 for values kept in the index (small ones) and the name of the
+        value's file otherwise (every store writes a new file). It does not verify the checksum.
+        """
+        wanted = list(dict.fromkeys(keys))
+        head = len(_MAGIC) + 1  # SQLite counts from 1
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._cache._sql(  # diskcache's own table: key, raw (str keys are raw), value or filename
+                "SELECT key, CASE WHEN filename IS NULL THEN hex(substr(value, ?, ?)) ELSE filename END, size"
+                f" FROM Cache WHERE raw = 1 AND key IN ({','.join('?' * len(chunk))})",
+                (head, _DIGEST, *chunk),
+            ).fetchall()
+            found |= {key: f"{token}:{size}" for key, token, size in rows}
+        return found
 
     def put(self, key: str, value: Any, codec: Codec) -> None:
         """Store ``value``; visible to readers only once completely written."""

@@ -132,3 +132,33 @@ def test_failed_computation_stores_nothing(tmp_path: Path):
     with pytest.raises(RuntimeError, match="boom"):
         store.get_or_compute("k", explode, JSON)
     assert not store.contains("k")
+
+
+def test_versions_change_with_the_entry_without_reading_it(tmp_path: Path):
+    """Small entries: their SHA-256 (hashlib over the codec name and payload); large ones: a new file per store."""
+    import hashlib
+
+    from cache.codecs import JSON as json_codec
+
+    store = ResultStore(tmp_path)
+    store.put("small", {"v": 1}, JSON)
+    store.put("big", {"w": np.arange(100_000, dtype=np.float64)}, NPZ)  # > 32 KiB: its own file
+    many = [f"k{i}" for i in range(1_200)]  # more keys than one query takes
+    for key in many[::100]:
+        store.put(key, {"k": key}, JSON)
+    first = store.versions(["small", "big", "absent", *many])
+    assert set(first) == {"small", "big", *many[::100]}  # absent keys are left out
+    digest = hashlib.sha256(b"json\0" + json_codec.encode({"v": 1})).hexdigest()
+    assert first["small"].lower().startswith(digest)
+    reads = []
+    original = store._cache.get
+    store._cache.get = lambda *a, **k: reads.append(a) or original(*a, **k)
+    assert store.versions(["small", "big"]) == {"small": first["small"], "big": first["big"]} and reads == []
+    store.put("small", {"v": 1}, JSON)  # the same content: the same token
+    store.put("big", {"w": np.arange(100_000, dtype=np.float64)}, NPZ)  # stored again: a new file
+    again = store.versions(["small", "big"])
+    assert again["small"] == first["small"] and again["big"] != first["big"]
+    store.put("small", {"v": 2}, JSON)
+    assert store.versions(["small"])["small"] != first["small"]
+    store.delete("small")
+    assert store.versions(["small"]) == {}
