@@ -29,15 +29,17 @@ the site stay as they are, and the indexes list them (from the manifest).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,10 +49,10 @@ from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.spec import DEFAULT_STEPS, MAX_STEPS
 from analysis.microscope.site_layers import (
     FeatureRows,
-    LayerContent,
     RevisionSite,
     collect_layer,
     layer_files,
+    layer_keys,
     path_segment,
     tile_pngs,
 )
@@ -59,6 +61,7 @@ from analysis.models.registry import ModelRegistry
 from analysis.models.revisions import RevisionRecord
 from analysis.models.summary import LayerInfo, units_text
 from cache import ResultStore
+from cache.keys import canonical_json
 
 FORMAT = "loupe-static-site"
 FORMAT_VERSION = 1
@@ -128,10 +131,14 @@ class SitePlan:
     files: Mapping[str, bytes] = field(repr=False)
     scopes: tuple[str, ...]  # folders ("…/") and files this export owns
     previous: Mapping[str, str] = field(repr=False)  # the site's manifest before: path -> sha256
-    manifest: bytes = field(repr=False)
+    manifest: Mapping[str, Any] = field(repr=False)  # without the ``stat`` of the ``restat`` folders
     pending: Mapping[str, tuple[int, ...]]
     examples_missing: Mapping[str, tuple[int, ...]]
     latest: bool  # whether this export (re)points the model's ``latest`` alias
+    trusted: frozenset[str] = frozenset()  # folders whose files on disk match the manifest (size, mtime)
+    kept_layers: tuple[str, ...] = ()  # layers with unchanged inputs and files: not read, rendered or written
+    restat: tuple[str, ...] = ()  # folders written by this export: their ``stat`` is taken after writing
+    kept_files: int = 0  # files in the kept folders (unchanged, not compared)
 
     def owns(self, path: str) -> bool:
         return any(path == s or (s.endswith("/") and path.startswith(s)) for s in self.scopes)
@@ -149,13 +156,14 @@ class SiteExportResult:
     files: int  # files in the site after the export (manifest.json included)
     bytes: int
     written: tuple[str, ...]
-    unchanged: int
+    unchanged: int  # files of the export not written (kept folders included)
     removed: tuple[str, ...]
     manifest_written: bool
     pending: Mapping[str, tuple[int, ...]]
     examples_missing: Mapping[str, tuple[int, ...]]
     latest: bool
     seconds: float
+    kept_layers: tuple[str, ...] = ()  # layers whose inputs and files were unchanged: not even read
 
     @property
     def index(self) -> str:
@@ -178,6 +186,7 @@ class SiteExportResult:
             "removed_files": list(self.removed[:LISTED]),
             "manifest_written": self.manifest_written,
             "latest": self.latest,
+            "kept_layers": list(self.kept_layers),
             "pending": {layer: list(units) for layer, units in self.pending.items() if units},
             "examples_missing": {layer: list(units) for layer, units in self.examples_missing.items() if units},
             "seconds": round(self.seconds, 3),
@@ -241,8 +250,12 @@ class _ReadOnce:
 def plan_site(
     spec: SiteExportSpec, *, store: ResultStore | None = None, registry: ModelRegistry | None = None
 ) -> SitePlan:
-    """Every file of the export, read from the registry and the result store (no TensorFlow; the data set only
-    of a tabular model, for its feature rows)."""
+    """Every file of the export that may have changed, read from the registry and the result store (no
+    TensorFlow; the data set only of a tabular model, for its feature rows).
+
+    A layer whose inputs digest (:func:`_layer_inputs`) and files on disk (:func:`_stat_digest`) match
+    what the manifest recorded is not read or rendered at all: its files stay as listed.
+    """
     registry = _ReadOnce(registry or ModelRegistry())  # type: ignore[assignment]
     if store is None:
         from analysis.paths import open_result_store
@@ -262,8 +275,57 @@ def plan_site(
             "model of one site with the same --base-url (or into a new folder)"
         )
     base_url = base_url or old.get("base_url")
-    dataset_linked = model.dataset(DatasetRole.DATA) is not None
-    features = _feature_rows(model.dataset(DatasetRole.DATA), summary.input_shape)
+    data = model.dataset(DatasetRole.DATA)
+    dataset_linked = data is not None
+    model_dir = f"models/{path_segment(spec.model_id)}"
+    rev_dir = f"{model_dir}/{revision.short}"
+    old_models = (old.get("models") or {}).get(spec.model_id, {}).get("revisions", {}).get(revision.short, {})
+    in_site = frozenset(old_models.get("layers") or ()) | {layer.name for layer in layers}
+    site = RevisionSite(
+        revision=revision, rev_dir=rev_dir, base_url=base_url, app_url=spec.app_url, layers_in_site=in_site
+    )
+    previous = {path: str(entry.get("sha256")) for path, entry in old.get("files", {}).items() if _safe(path)}
+    old_state = old.get("incremental") if old.get("version") == FORMAT_VERSION else None
+    old_state = old_state if isinstance(old_state, dict) else {}
+    by_group: dict[str, list[str]] = {}
+    for path in previous:
+        group = _group(path, rev_dir, model_dir)
+        if group is not None:
+            by_group.setdefault(group, []).append(path)
+    verified = {
+        group
+        for group, paths in by_group.items()
+        if isinstance(old_state.get(group), dict) and old_state[group].get("stat") == _stat_digest(spec.out, paths)
+    }
+    options = {
+        "format": FORMAT_VERSION,
+        "templates": template_version(),
+        "model": spec.model_id,
+        "revision": revision.revision,
+        "input_shape": list(summary.input_shape),
+        "dataset": None if data is None else [data.sha256, list(data.feature_names)],
+        "steps": spec.steps,
+        "base_url": base_url,
+        "app_url": spec.app_url,
+    }
+    state: dict[str, dict[str, Any]] = {}
+    collected: list[LayerInfo] = []
+    counts: dict[str, tuple[int, int]] = {}
+    pending: dict[str, tuple[int, ...]] = {}
+    missing: dict[str, tuple[int, ...]] = {}
+    for layer in layers:
+        group = f"{site.layer_dir(layer.name)}/"
+        inputs = _layer_inputs(site, layer, options, dataset_linked=dataset_linked, store=store, registry=registry)
+        recorded = old_state.get(group) if group in verified else None
+        if recorded is not None and recorded.get("inputs") == inputs:  # unchanged: kept as the manifest lists it
+            state[group] = recorded
+            pending[layer.name] = tuple(recorded.get("pending") or ())
+            missing[layer.name] = tuple(recorded.get("examples_missing") or ())
+            counts[layer.name] = (layer.units, len(pending[layer.name]))
+        else:
+            state[group] = {"inputs": inputs}
+            collected.append(layer)
+    features = _feature_rows(data, summary.input_shape) if collected else None
     contents = [
         collect_layer(
             revision,
@@ -274,10 +336,16 @@ def plan_site(
             registry=registry,
             features=features,
         )
-        for layer in layers
+        for layer in collected
     ]
-    pending = {c.layer.name: c.pending for c in contents}
-    missing = {c.layer.name: c.examples_missing for c in contents}
+    for content in contents:
+        name = content.layer.name
+        pending[name], missing[name] = content.pending, content.examples_missing
+        counts[name] = (content.layer.units, len(content.pending))
+        record = state[f"{site.layer_dir(name)}/"]
+        record["pending"], record["examples_missing"] = list(content.pending), list(content.examples_missing)
+    pending = {layer.name: pending[layer.name] for layer in layers}
+    missing = {layer.name: missing[layer.name] for layer in layers}
     if spec.require_complete and (any(pending.values()) or any(missing.values())):
         problems = [f"{name}: {units_text(len(units))} not rendered" for name, units in pending.items() if units]
         problems += [
@@ -288,14 +356,8 @@ def plan_site(
             "first (the background worker, or 'python -m analysis render'), or export without --require-complete "
             "to publish placeholders"
         )
-    models = _models_section(old, model.current.revision, revision, contents)
+    models = _models_section(old, model.current.revision, revision, [(layer, *counts[layer.name]) for layer in layers])
     latest = models[spec.model_id]["latest"] == revision.short
-    model_dir = f"models/{path_segment(spec.model_id)}"
-    rev_dir = f"{model_dir}/{revision.short}"
-    in_site = frozenset(models[spec.model_id]["revisions"][revision.short]["layers"])
-    site = RevisionSite(
-        revision=revision, rev_dir=rev_dir, base_url=base_url, app_url=spec.app_url, layers_in_site=in_site
-    )
     files: dict[str, bytes] = {}
     sources = {source for c in contents for _, source in c.connections} - {c.layer.name for c in contents}
     tile_sources = contents + [
@@ -314,23 +376,30 @@ def plan_site(
     for content in contents:
         layer_files(site, content, files, lambda layer, unit: thumbs.get((layer, unit)))
     files[f"{rev_dir}/index.html"] = _revision_page(site, models[spec.model_id]["revisions"][revision.short]).encode()
-    scopes = [f"{site.layer_dir(layer.name)}/" for layer in layers] + [f"{rev_dir}/index.html", *ROOT_FILES]
-    previous = {path: str(entry.get("sha256")) for path, entry in old.get("files", {}).items() if _safe(path)}
+    scopes = [f"{site.layer_dir(layer.name)}/" for layer in collected] + [f"{rev_dir}/index.html", *ROOT_FILES]
+    kept_groups = {f"{site.layer_dir(layer.name)}/" for layer in layers} - set(scopes)
     if latest:
-        scopes.append(f"{model_dir}/latest/")
+        latest_dir = f"{model_dir}/latest/"
         pages = sorted({p for p in (*previous, *files) if p.startswith(rev_dir + "/") and p.endswith(".html")})
-        for target in pages:
-            alias = f"{model_dir}/latest/" + target.removeprefix(rev_dir + "/")
-            title = f"{spec.model_id} (latest) / " + target.removeprefix(rev_dir + "/").removesuffix(".html")
-            files[alias] = redirect_page(
-                path=alias, target=target, title=title, canonical=site.canonical(target)
-            ).encode()
+        alias_inputs = _digest({"options": options, "pages": pages})
+        recorded = old_state.get(latest_dir) if latest_dir in verified else None
+        if recorded is not None and recorded.get("inputs") == alias_inputs:
+            state[latest_dir] = recorded
+            kept_groups.add(latest_dir)
+        else:
+            state[latest_dir] = {"inputs": alias_inputs}
+            scopes.append(latest_dir)
+            for target in pages:
+                alias = latest_dir + target.removeprefix(rev_dir + "/")
+                title = f"{spec.model_id} (latest) / " + target.removeprefix(rev_dir + "/").removesuffix(".html")
+                files[alias] = redirect_page(
+                    path=alias, target=target, title=title, canonical=site.canonical(target)
+                ).encode()
     plan_scopes = tuple(scopes)
-    kept = {
-        p: s
-        for p, s in previous.items()
-        if not any(p == x or (x.endswith("/") and p.startswith(x)) for x in plan_scopes)
+    owned = {p for p in previous if p in plan_scopes} | {
+        p for p in previous if (group := _group(p, rev_dir, model_dir)) is not None and group in plan_scopes
     }
+    kept = {p: s for p, s in previous.items() if p not in owned}
     html_pages = sorted(p for p in (*kept, *files) if p.endswith(".html") and "/latest/" not in p)
     files["index.html"] = _root_page(models, base_url).encode()
     files[CSS_PATH] = CSS.encode()
@@ -338,12 +407,14 @@ def plan_site(
         files["sitemap.xml"] = sitemap([f"{base_url}/{p}" for p in sorted({"index.html", *html_pages})]).encode()
     listing = {p: {"sha256": s, "bytes": old["files"][p].get("bytes")} for p, s in kept.items()}
     listing |= {p: {"sha256": _sha256(data), "bytes": len(data)} for p, data in files.items()}
+    incremental = {g: r for g, r in old_state.items() if isinstance(r, dict) and g not in state} | state
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "base_url": base_url,
         "models": models,
         "files": dict(sorted(listing.items())),
+        "incremental": dict(sorted(incremental.items())),
     }
     return SitePlan(
         spec=spec,
@@ -352,10 +423,93 @@ def plan_site(
         files=files,
         scopes=plan_scopes,
         previous=previous,
-        manifest=(json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode(),
+        manifest=manifest,
         pending=pending,
         examples_missing=missing,
         latest=latest,
+        trusted=frozenset(verified),
+        kept_layers=tuple(layer.name for layer in layers if f"{site.layer_dir(layer.name)}/" in kept_groups),
+        restat=tuple(g for g in plan_scopes if g in state),
+        kept_files=sum(len(by_group.get(group, ())) for group in kept_groups),
+    )
+
+
+def _group(path: str, rev_dir: str, model_dir: str) -> str | None:
+    """The folder of ``path`` whose files are checked together: a layer of ``rev_dir``, or the ``latest`` tree."""
+    if path.startswith(f"{model_dir}/latest/"):
+        return f"{model_dir}/latest/"
+    if path.startswith(f"{rev_dir}/"):
+        cut = path.find("/", len(rev_dir) + 1)
+        return path[: cut + 1] if cut > 0 else None
+    return None
+
+
+def _stat_digest(out: Path, paths: list[str]) -> str:
+    """A digest of the files' sizes and modification times (one ``stat`` each; a missing file counts too)."""
+    digest = hashlib.sha256()
+    root = str(out)
+    for path in sorted(paths):
+        try:
+            found = os.stat(os.path.join(root, path))
+            digest.update(f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}\0missing\n".encode())
+    return digest.hexdigest()
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+@functools.cache
+def template_version() -> str:
+    """A digest of the code that shapes the pages (these modules' source): an edit re-renders every page."""
+    from analysis.microscope import site_layers, site_pages, techniques
+
+    digest = hashlib.sha256()
+    for module in (site_layers, site_pages, techniques, sys.modules[__name__]):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+def _layer_inputs(
+    site: RevisionSite,
+    layer: LayerInfo,
+    options: Mapping[str, Any],
+    *,
+    dataset_linked: bool,
+    store: ResultStore,
+    registry: ModelRegistry,
+) -> str:
+    """A digest of everything a layer's files are made from, read from the store's index, not its values.
+
+    The export's options and the templates' code, the layer's description, the keys its pages read
+    with each entry's version (:meth:`ResultStore.versions`), and, when its connections are cached,
+    the source layer's tile keys and whether that layer's pages are in the site (the links).
+    """
+    revision = site.revision
+    found = layer_keys(revision, layer, dataset_linked=dataset_linked, steps=options["steps"], registry=registry)
+    keys = list(found.keys)
+    versions = store.versions(keys)
+    source = found.source if any(key in versions for key in found.connections) else None
+    if source is not None:
+        tiles = layer_keys(
+            revision,
+            revision.summary.layer(source),
+            dataset_linked=dataset_linked,
+            steps=options["steps"],
+            registry=registry,
+            tiles_only=True,
+        )
+        keys += tiles.keys
+        versions |= store.versions(tiles.keys)
+    return _digest(
+        {
+            "options": options,
+            "layer": [layer.name, layer.kind, list(layer.output_shape), layer.units],
+            "source": None if source is None else [source, source in site.layers_in_site],
+            "entries": [[key, versions.get(key)] for key in keys],
+        }
     )
 
 
@@ -372,20 +526,20 @@ def _feature_rows(dataset: DatasetInfo | None, input_shape: tuple[int | None, ..
 
 def _safe(path: str) -> bool:
     """A manifest path that stays inside the site (a manifest is data from disk, not trusted blindly)."""
-    parts = PurePosixPath(path).parts
-    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts and path != MANIFEST
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and ".." not in parts and "" not in parts and path != MANIFEST
 
 
 def _models_section(
-    old: Mapping[str, Any], current: str, revision: RevisionRecord, contents: list[LayerContent]
+    old: Mapping[str, Any], current: str, revision: RevisionRecord, counts: list[tuple[LayerInfo, int, int]]
 ) -> dict[str, Any]:
     """The manifest's ``models``: per model, its ``latest`` revision and each revision's exported layers."""
     models = json.loads(json.dumps(old.get("models") or {}))  # a deep copy
     entry = models.setdefault(revision.model_id, {"latest": None, "revisions": {}})
     revisions = entry.setdefault("revisions", {})
     record = revisions.setdefault(revision.short, {"revision": revision.revision, "layers": {}})
-    for content in contents:
-        record["layers"][content.layer.name] = {"units": content.layer.units, "pending": len(content.pending)}
+    for layer, units, pending in counts:  # (layer, units, units pending)
+        record["layers"][layer.name] = {"units": units, "pending": pending}
     order = [layer.name for layer in revision.summary.layers]
     record["layers"] = dict(
         sorted(record["layers"].items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
@@ -474,7 +628,11 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def _same(target: Path, data: bytes, recorded: str | None) -> bool:
-    """Whether ``target`` already holds ``data``: by the manifest's hash and the size, else by reading it."""
+    """Whether ``target`` already holds ``data``: by the manifest's hash and the size, else by reading it.
+
+    ``recorded`` is given only for files in a folder whose sizes and modification times still match
+    the manifest's; a file edited by hand elsewhere is read, so it is restored even at the same size.
+    """
     if not target.is_file() or target.stat().st_size != len(data):
         return False
     digest = _sha256(data)
@@ -487,12 +645,15 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
     out = plan.spec.out
     written: list[str] = []
     removed: list[str] = []
-    unchanged = 0
+    unchanged = plan.kept_files
+    rev_dir = f"models/{path_segment(plan.spec.model_id)}/{plan.revision.short}"
+    model_dir = rev_dir.rsplit("/", 1)[0]
     try:
         out.mkdir(parents=True, exist_ok=True)
         for path, data in sorted(plan.files.items()):
             target = out / path
-            if _same(target, data, plan.previous.get(path)):
+            trusted = _group(path, rev_dir, model_dir) in plan.trusted
+            if _same(target, data, plan.previous.get(path) if trusted else None):
                 unchanged += 1
                 continue
             _write_atomically(target, data)
@@ -503,13 +664,24 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
                 target.unlink(missing_ok=True)
                 removed.append(path)
                 _prune(target.parent, out)
+        manifest = dict(plan.manifest)
+        listing = manifest["files"]
+        incremental = {group: dict(record) for group, record in manifest["incremental"].items()}
+        restat: dict[str, list[str]] = {group: [] for group in plan.restat}
+        for path in listing:
+            group = _group(path, rev_dir, model_dir)
+            if group in restat:
+                restat[group].append(path)
+        for group, paths in restat.items():
+            incremental[group]["stat"] = _stat_digest(out, paths)
+        manifest["incremental"] = incremental
+        data = (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode()
         manifest_path = out / MANIFEST
-        manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == plan.manifest)
+        manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == data)
         if manifest_written:
-            _write_atomically(manifest_path, plan.manifest)
+            _write_atomically(manifest_path, data)
     except OSError as error:
         raise AnalysisInputError(f"cannot write the site at {str(out)!r}: {error.strerror or error}") from error
-    listing = json.loads(plan.manifest)["files"]
     return SiteExportResult(
         model_id=plan.spec.model_id,
         revision=plan.revision.revision,
@@ -517,7 +689,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         layers=tuple(layer.name for layer in plan.layers),
         units=sum(layer.units for layer in plan.layers),
         files=len(listing) + 1,
-        bytes=sum(int(entry.get("bytes") or 0) for entry in listing.values()) + len(plan.manifest),
+        bytes=sum(int(entry.get("bytes") or 0) for entry in listing.values()) + len(data),
         written=tuple(written),
         unchanged=unchanged,
         removed=tuple(removed),
@@ -525,6 +697,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         pending=plan.pending,
         examples_missing=plan.examples_missing,
         latest=plan.latest,
+        kept_layers=plan.kept_layers,
         seconds=time.perf_counter() - started,
     )
 

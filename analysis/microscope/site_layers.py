@@ -7,6 +7,10 @@ what the app shows), the layer's DeepDream if cached, the precomputed unit-page 
 connections. :func:`layer_files` turns that into HTML pages and content-addressed PNGs
 (``<layer>/img/<sha256[:16]>.png``: an unchanged image keeps its name, shared images are stored once).
 
+:func:`layer_keys` lists the result store keys a layer's pages are made from without reading any
+value (it runs :func:`collect_layer` against a store that holds nothing and notes each key asked
+for); the export digests them with the entries' versions to skip layers whose inputs are unchanged.
+
 Pending rule: a unit of an image model without its ``channel`` rendering is *pending*. Its grid
 tile shows its strongest dataset example marked "example" (or an empty tile marked "pending" when
 no examples are computed), the layer page lists the pending units, and the export's JSON does too.
@@ -24,11 +28,13 @@ from urllib.parse import urlencode
 import numpy as np
 
 from analysis.errors import AnalysisInputError
+from analysis.microscope.circuits import ANALYSIS_NAME as CONNECTIONS_ANALYSIS
 from analysis.microscope.circuits import (
     ConnectionMethod,
     ConnectionsResult,
     ConnectionsSpec,
     load_cached_connections,
+    resolve_from_layer,
 )
 from analysis.microscope.dataset_examples import DatasetExamplesSpec
 from analysis.microscope.featurevis import RenderSpec, load_cached_rendering, load_cached_renderings
@@ -189,6 +195,69 @@ def collect_layer(
         connections=tuple(connections),
         features=features,
     )
+
+
+class _KeyRecorder:
+    """A result store that holds nothing and notes every key asked for."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def get(self, key: str, codec: object) -> None:
+        self.keys.append(key)
+
+    def contains(self, key: str) -> bool:
+        self.keys.append(key)
+        return False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerKeys:
+    """The result store keys one layer's pages read, and the layer its connections come from (if cached)."""
+
+    keys: tuple[str, ...]
+    connections: tuple[str, ...]  # the subset that holds the layer's connections
+    source: str | None  # the connections' source layer (its tiles show on this layer's unit pages)
+
+
+def layer_keys(
+    revision: RevisionRecord,
+    layer: LayerInfo,
+    *,
+    dataset_linked: bool,
+    steps: int,
+    registry: ModelRegistry,
+    tiles_only: bool = False,
+) -> LayerKeys:
+    """The keys :func:`collect_layer` reads for ``layer``, found without reading the store.
+
+    A store that answers "absent" to everything stops each reader at its first key; a rendering is
+    two entries (``<key>/meta``, read first, and ``<key>/image``, see ``featurevis.cached``), so the
+    image key is added beside each metadata key.
+    """
+    recorder = _KeyRecorder()
+    collect_layer(
+        revision,
+        layer,
+        dataset_linked=dataset_linked,
+        steps=steps,
+        store=recorder,  # type: ignore[arg-type]
+        registry=registry,
+        tiles_only=tiles_only,
+    )
+    keys: list[str] = []
+    for key in recorder.keys:
+        keys.append(key)
+        if key.endswith("/meta"):
+            keys.append(key.removesuffix("/meta") + "/image")
+    connections = tuple(k for k in keys if k.startswith(f"{CONNECTIONS_ANALYSIS}-"))
+    source = None
+    if connections:
+        try:
+            source = resolve_from_layer(revision, layer.name, None)
+        except AnalysisInputError:
+            source = None
+    return LayerKeys(keys=tuple(keys), connections=connections, source=source)
 
 
 def path_segment(name: str) -> str:

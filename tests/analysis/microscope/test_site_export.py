@@ -17,10 +17,12 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 
 from analysis.errors import AnalysisInputError
 from analysis.microscope.site_export import SiteExportSpec, export_site, published_unit_path
+from cache import JSON, PNG, ResultStore
 from tests.analysis.microscope.site_support import LAYERS, MODEL_ID, STEPS, build_precomputed_model, render
 
 CONV2_PENDING = tuple(range(8))
@@ -154,14 +156,103 @@ def test_pending_units_are_placeholders_listed_on_the_layer_page_and_in_the_resu
     assert export(tmp_path / "conv1-only", layers=("conv1",), require_complete=True).pending == {"conv1": ()}
 
 
-def test_reexport_with_nothing_changed_writes_nothing(home: Path, tmp_path: Path) -> None:
+def test_reexport_with_nothing_changed_writes_nothing_and_reads_no_entry(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "site"
     first = export(out, layers=LAYERS)
     before = {name: path.stat().st_mtime_ns for name, path in site_files(out).items()}
+    reads: list[str] = []
+    original = ResultStore.get
+    monkeypatch.setattr(ResultStore, "get", lambda self, key, codec: reads.append(key) or original(self, key, codec))
     again = export(out, layers=LAYERS)
+    assert reads == []  # no rendering, page entry, tile or connection was read: only the store's index
     assert again.written == () and again.removed == () and not again.manifest_written
-    assert again.unchanged == len(first.written)
+    assert again.kept_layers == LAYERS and again.unchanged == len(first.written)
     assert {name: path.stat().st_mtime_ns for name, path in site_files(out).items()} == before
+    monkeypatch.setattr(ResultStore, "get", original)
+    with monkeypatch.context() as patch:  # a change to the page templates' code: every layer is planned again
+        patch.setattr("analysis.microscope.site_export.template_version", lambda: "edited")
+        replanned = export(out, layers=LAYERS)
+    assert replanned.kept_layers == () and replanned.written == () and replanned.manifest_written
+    assert export(out, layers=LAYERS).kept_layers == ()  # the templates' real version differs again
+    assert export(out, layers=LAYERS).kept_layers == LAYERS
+
+
+def _entry_keys(layer: str, prefix: str) -> list[str]:
+    """The keys of ``layer``'s pages that start with ``prefix``, in unit order (the export's own key list)."""
+    from analysis.microscope.site_layers import layer_keys
+    from analysis.models.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    revision = registry.resolve(MODEL_ID)
+    found = layer_keys(revision, revision.summary.layer(layer), dataset_linked=True, steps=STEPS, registry=registry)
+    return [key for key in found.keys if key.startswith(prefix) or key.endswith(prefix)]
+
+
+def test_a_changed_entry_rewrites_its_layer_only(home: Path, tmp_path: Path) -> None:
+    from analysis.microscope.unit_pages import PAGE_ANALYSIS
+    from analysis.paths import open_result_store
+
+    out = tmp_path / "site"
+    first = export(out, layers=LAYERS)
+    folder = f"models/{MODEL_ID}/{first.revision[:12]}"
+    store = open_result_store()
+    key = _entry_keys("conv2", f"{PAGE_ANALYSIS}-")[5]  # conv2 unit 5's page entry
+    entry = store.get(key, JSON)
+    assert entry["unit"] == 5
+    store.put(key, entry | {"dataset_name": "renamed.npz"}, JSON)
+    second = export(out, layers=LAYERS)
+    assert second.kept_layers == ("conv1",)
+    assert sorted(second.written) == [f"{folder}/conv2/5.html", f"{folder}/conv2/5.json"]
+    assert "40 examples of renamed.npz" in (out / folder / "conv2/5.html").read_text()
+    # a rendering's image entry alone: conv1 is planned again, and conv2, whose connections show conv1's tiles
+    key = _entry_keys("conv1", "/image")[3]
+    image = np.zeros((16, 16, 3), np.uint8)
+    image[4:12, 4:12] = 255
+    store.put(key, image, PNG)
+    third = export(out, layers=LAYERS)
+    png = f"{folder}/conv1/img/{hashlib.sha256(PNG.encode(image)).hexdigest()[:16]}.png"
+    assert third.kept_layers == () and png in third.written and f"{folder}/conv1/3.html" in third.written
+    assert all(p.startswith((f"{folder}/conv1/", f"{folder}/conv2/")) for p in third.written)
+    assert (out / png).read_bytes() == PNG.encode(image)
+    assert png.replace("/conv1/", "/conv2/") in third.written  # conv2's connection tile of conv1 unit 3
+    old = {PurePosixPath(p).name for p in third.removed}  # the old image, from both layers' folders
+    assert len(old) == 1 and sorted(third.removed) == [f"{folder}/{layer}/img/{min(old)}" for layer in LAYERS]
+
+
+def test_a_changed_option_rewrites_every_page(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    export(out, layers=LAYERS)
+    pages = {name for name in site_files(out) if name.endswith(".html")}
+    with_base = export(out, layers=LAYERS, base_url="https://example.org/site")
+    assert with_base.kept_layers == () and pages <= set(with_base.written) and "sitemap.xml" in with_base.written
+    with_app = export(out, layers=LAYERS, app_url="http://127.0.0.1:8501")
+    written = set(with_app.written)
+    assert with_app.kept_layers == () and {p for p in pages if "/conv" in p and "/latest/" not in p} <= written
+    assert all(p.endswith(".html") and "/conv" in p for p in written)  # the pages that link to the app
+    assert export(out, layers=LAYERS, app_url="http://127.0.0.1:8501").written == ()
+
+
+def test_files_deleted_or_edited_in_the_site_are_restored(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = export(out, layers=LAYERS)
+    folder = f"models/{MODEL_ID}/{first.revision[:12]}"
+    manifest = json.loads((out / "manifest.json").read_text())["files"]
+    image = next(p for p in manifest if p.startswith(f"{folder}/conv1/img/"))
+    deleted = [f"{folder}/conv1/3.html", image]
+    edited = [f"{folder}/conv2/4.html", f"models/{MODEL_ID}/latest/conv2/4.html", "index.html"]
+    for path in deleted:
+        (out / path).unlink()
+    for path in edited:  # the same size: only the content differs
+        text = (out / path).read_text()
+        (out / path).write_text(text.replace("<title>", "<titlX>", 1))
+        assert (out / path).stat().st_size == manifest[path]["bytes"]
+    again = export(out, layers=LAYERS)
+    assert sorted(again.written) == sorted(deleted + edited)
+    for path in deleted + edited:
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == manifest[path]["sha256"]
+    assert export(out, layers=LAYERS).written == ()
 
 
 def test_a_changed_layer_rewrites_only_that_layers_pages(home: Path, tmp_path: Path) -> None:
