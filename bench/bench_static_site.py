@@ -5,7 +5,13 @@
 1. Exports the whole model (``export_site``, every layer) into a fresh folder: seconds, files and
    bytes, also per 1,000 units, and the same per 1,000 *rendered* units (a layer not rendered yet
    publishes placeholders, which are smaller); then re-exports with nothing changed (the incremental
-   floor: it reads the cache and compares hashes, and writes nothing).
+   floor: the store's index and one ``stat`` per file, nothing read or written), after one layer's
+   files changed (one page deleted: that layer is read and rendered again), and, as the reference
+   measured in the same run, a full re-plan (every entry read, every page rendered and compared: what
+   every re-export cost before the manifest recorded each layer's inputs).
+   ``--synthetic-units N`` measures the same on a model built here with five layers of N/5 units,
+   each unit's channel rendering written straight into a scratch store (synthetic images, no
+   optimisation), for figures at a scale the demo does not reach; it needs no Loupe home.
 2. Serves the site with ``python -m http.server`` and starts the app (``streamlit run app.py``), both
    on loopback, warms each once, then opens ``--tabs`` new browser contexts (Debian chromium via
    Playwright) alternately on the static unit page and the same unit in the app, timing navigation
@@ -88,6 +94,134 @@ def export(model: str, out: Path) -> None:
             f"re-export of one layer ({name}, {one.units} units): {seconds:.2f} s "
             f"({seconds * 1000 / one.units:.2f} s per 1,000 units), {len(one.written)} files written"
         )
+    incremental(model, out, units, first.revision, max(_units(first).items(), key=lambda item: item[1])[0])
+
+
+def incremental(model: str, out: Path, units: int, revision: str, changed: str) -> None:
+    """Re-export after one layer's files changed (a page deleted), and a full re-plan as the reference."""
+    from analysis.microscope import site_export
+    from analysis.microscope.site_export import SiteExportSpec, export_site
+    from analysis.microscope.site_layers import path_segment
+
+    folder = out / "models" / path_segment(model) / revision[:12] / path_segment(changed)
+    (folder / "0.html").unlink()
+    started = time.perf_counter()
+    after = export_site(SiteExportSpec(model_id=model, out=out))
+    seconds = time.perf_counter() - started
+    print(
+        f"re-export after one layer's files changed ({changed}): {seconds:.2f} s ({seconds * 1000 / units:.2f} s "
+        f"per 1,000 units), {len(after.written)} files written, layers kept unread: {len(after.kept_layers)}"
+    )
+    real = site_export.template_version
+    site_export.template_version = lambda: "reference"  # every layer's inputs differ: all read and rendered
+    try:
+        started = time.perf_counter()
+        full = export_site(SiteExportSpec(model_id=model, out=out))
+        reference = time.perf_counter() - started
+    finally:
+        site_export.template_version = real
+    export_site(SiteExportSpec(model_id=model, out=out))  # the real inputs again
+    started = time.perf_counter()
+    again = export_site(SiteExportSpec(model_id=model, out=out))
+    seconds = time.perf_counter() - started
+    print(
+        f"reference, full re-plan (all read and rendered, {len(full.written)} written): {reference:.2f} s "
+        f"({reference * 1000 / units:.2f} s per 1,000 units)\n"
+        f"re-export, nothing changed: {seconds:.2f} s ({seconds * 1000 / units:.3f} s per 1,000 units; "
+        f"{seconds * 10_000 / units:.2f} s per 10,000), {len(again.written)} written: "
+        f"{reference / seconds:.0f}x faster than the full re-plan"
+    )
+
+
+def synthetic(units: int, steps: int = 4) -> None:
+    """Five 1x1-conv layers of ``units // 5`` on a 32x32 input, every channel rendering written directly."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["LOUPE_HOME"] = str(Path(tmp) / "home")
+        os.environ.pop("LOUPE_CACHE_DIR", None)
+        import keras
+        import numpy as np
+
+        from analysis.microscope.featurevis import RenderSpec
+        from analysis.microscope.featurevis.cached import resolve_render, write_rendering
+        from analysis.microscope.featurevis.spec import ObjectiveKind, UnitRendering
+        from analysis.microscope.site_export import SiteExportSpec, export_site
+        from analysis.models.registry import ModelRegistry, RegisterModelSpec
+        from analysis.paths import open_result_store
+
+        width = units // 5
+        inputs = keras.Input((32, 32, 3), name="image")
+        branches = [keras.layers.Conv2D(width, 1, activation="relu", name=f"b{i}")(inputs) for i in range(5)]
+        pooled = keras.layers.GlobalAveragePooling2D(name="gap")(keras.layers.Add(name="sum")(branches))
+        model = keras.Model(inputs, keras.layers.Dense(2, name="head")(pooled))
+        model.save(Path(tmp) / "wide.keras")
+        registry = ModelRegistry()
+        registry.register(RegisterModelSpec(path=Path(tmp) / "wide.keras", model_id="wide"))
+        revision = registry.resolve("wide")
+        store = open_result_store()
+        rng = np.random.default_rng(0)
+        started = time.perf_counter()
+        names = tuple(f"b{i}" for i in range(5))
+        for name in names:
+            spec = RenderSpec(model_id="wide", layer=name, units=tuple(range(width)), steps=steps)
+            resolved = resolve_render(spec, registry=registry)
+            for unit in range(width):
+                image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                write_rendering(
+                    store,
+                    UnitRendering(
+                        model_id="wide",
+                        revision=revision.revision,
+                        layer=name,
+                        unit=unit,
+                        objective=ObjectiveKind.CHANNEL,
+                        image=image,
+                        activation=1.0,
+                        parameters=resolved.identity(unit),
+                        cache_key=resolved.key(unit),
+                    ),
+                )
+        print(f"synthetic model: 5 layers of {width} units, renderings stored in {time.perf_counter() - started:.1f} s")
+        out = Path(tmp) / "site"
+        started = time.perf_counter()
+        first = export_site(SiteExportSpec(model_id="wide", out=out, layers=names, steps=steps))
+        seconds = time.perf_counter() - started
+        assert not any(first.pending.values()), "the synthetic renderings were not found under the export's keys"
+        print(
+            f"export of {first.units} units: {seconds:.2f} s, {first.files} files, {first.bytes / 1e6:.1f} MB "
+            f"({seconds * 10_000 / first.units:.1f} s per 10,000 units)"
+        )
+        incremental_synthetic(out, first, names, steps)
+
+
+def incremental_synthetic(out: Path, first, names: tuple[str, ...], steps: int) -> None:
+    from analysis.microscope import site_export
+    from analysis.microscope.site_export import SiteExportSpec, export_site
+
+    def timed_export() -> tuple[float, object]:
+        started = time.perf_counter()
+        result = export_site(SiteExportSpec(model_id="wide", out=out, layers=names, steps=steps))
+        return time.perf_counter() - started, result
+
+    per = 10_000 / first.units
+    (out / "models" / "wide" / first.revision[:12] / "b2" / "0.html").unlink()
+    seconds, after = timed_export()
+    print(
+        f"re-export after one layer's files changed: {seconds:.2f} s ({seconds * per:.2f} s per 10,000 units), "
+        f"{len(after.written)} written, {len(after.kept_layers)} of {len(names)} layers kept unread"
+    )
+    real = site_export.template_version
+    site_export.template_version = lambda: "reference"
+    try:
+        reference, _ = timed_export()
+    finally:
+        site_export.template_version = real
+    timed_export()
+    seconds, again = timed_export()
+    print(
+        f"reference, full re-plan: {reference:.2f} s ({reference * per:.2f} s per 10,000 units)\n"
+        f"re-export, nothing changed: {seconds:.2f} s ({seconds * per:.2f} s per 10,000 units), "
+        f"{len(again.written)} written: {reference / seconds:.0f}x faster than the full re-plan"
+    )
 
 
 def _units(result) -> dict[str, int]:
@@ -129,7 +263,11 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=20, help="concurrent tabs on the static site")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--export-only", action="store_true", help="only the export figures (no browser)")
+    parser.add_argument("--synthetic-units", type=int, default=0, help="only the export figures on a built model")
     args = parser.parse_args()
+    if args.synthetic_units:
+        synthetic(args.synthetic_units)
+        return 0
     from analysis.microscope.site_export import SiteExportSpec, plan_site
     from analysis.models.registry import ModelRegistry
 
