@@ -221,3 +221,24 @@ def test_a_frozen_graphdef_is_refused_with_the_way_to_bring_reference_outputs(lo
         "train references with your own code and pass their outputs with --reference-outputs DIR"
     )
     assert "running" not in at.query_params
+
+
+def test_over_the_cap_a_reference_audit_does_not_start(loupe_home, tmp_path, tiny_cnn_path, monkeypatch):
+    from ui.admission import Limits, gate
+
+    monkeypatch.setenv("LOUPE_MAX_JOBS", "1")
+    register(loupe_home, tmp_path, tiny_cnn_path)
+    at = choose(open_app_page(PAGE, {"model": "tiny"}), ["lira"])
+    busy = gate().admit(
+        "session:someone-else", kind="audit", label="an audit of x", limits=Limits(per_visitor=1, total=1)
+    )
+    try:
+        next(b for b in at.button if b.label == "Run audit").click()
+        at.run()
+    finally:
+        gate().release(busy, finished=False)
+    assert not at.exception, at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Nothing was started: the server is busy with 1 job (an audit of x, started")
+    assert "running" not in at.query_params
+    assert gate().running() == []
