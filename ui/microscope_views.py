@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from urllib.parse import urlencode
 
+import numpy as np
 import streamlit as st
 
 from analysis.datasets import DatasetRole
@@ -16,6 +18,7 @@ from analysis.microscope.featurevis import (
 )
 from analysis.microscope.techniques import BY_VIEW, techniques_for
 from analysis.microscope.unit_links import UnitLink
+from cache.codecs import PNG
 from ui.access import can_write
 from ui.admission import admitted
 from ui.shared import user_errors
@@ -69,15 +72,20 @@ def show_copy_link(link: UnitLink) -> None:
         st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
 
 
-def show_unit_header(link: UnitLink) -> None:
-    layer, unit = link.layer, link.unit
-    st.title(f"{link.model.model_id} / {layer.name} / unit {unit}")
+def show_unit_title(link: UnitLink) -> None:
+    """The unit's title (and, for a link pinned to an old revision, the warning with a way to the current one)."""
+    st.title(f"{link.model.model_id} / {link.layer.name} / unit {link.unit}")
     if link.stale:
         st.warning(
             f"This link is pinned to revision {link.revision.short}; the model has since changed "
             f"(current revision {link.model.current.short}). You are looking at the pinned revision."
         )
         st.page_link(PAGE, label="Open this unit in the current revision", query_params=link.query(pin=False))
+
+
+def show_unit_navigation(link: UnitLink) -> None:
+    """Previous / next unit, the layer's grid, "jump to unit" and the copy-link box."""
+    layer, unit = link.layer, link.unit
     navigation = st.columns([1, 1, 2, 2])
     if unit > 0:
         navigation[0].page_link(PAGE, label="← previous unit", query_params=link.query(unit=unit - 1))
@@ -91,14 +99,42 @@ def show_unit_header(link: UnitLink) -> None:
     show_copy_link(link)
 
 
-def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering | None]:
-    """The technique picker, the page's spec and its cached rendering (None if not rendered yet).
+def show_unit_header(link: UnitLink) -> None:
+    """Title, navigation and copy link, in that order (pages without a visualization column)."""
+    show_unit_title(link)
+    show_unit_navigation(link)
 
-    Cheap (no TensorFlow), so the page can show a cached image before the dataset examples load.
-    The spec is None for models without an image input (nothing to visualize).
+
+def image_url(image: np.ndarray | bytes) -> str:
+    """A ``data:`` URL of a PNG (bytes, or a uint8 image encoded here) for ``st.image``.
+
+    Streamlit serves other images from ``/media/...``: in a new tab that fetch waits behind the
+    page's JavaScript chunks (six connections per host), which cost a cached unit page about a
+    second on a loaded 2-core machine (docs/benchmarks.md). Inline, the image shows with its element.
+    """
+    data = image if isinstance(image, bytes) else PNG.encode(image)
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def cached_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering | None]:
+    """The page's spec and its cached rendering (None if not rendered yet); draws no widget.
+
+    Cheap (no TensorFlow), so the page can show a cached image before anything else. The spec is
+    None for models without an image input (nothing to visualize) and for a view this layer cannot
+    show (the error is shown here; the examples still follow).
     """
     if not has_image_input(link):
         return None, None
+    try:
+        spec = render_spec(link, link.unit)
+        return spec, load_cached_rendering(spec)
+    except AnalysisInputError as error:
+        st.error(str(error), icon=":material/error:")
+        return None, None
+
+
+def pick_technique(link: UnitLink) -> None:
+    """The technique picker (only the techniques this layer can show) and what the current one shows."""
     dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
     techniques = techniques_for(link.layer, dataset_linked=dataset_linked)
     offered = [t.view for t in techniques]
@@ -114,15 +150,9 @@ def pick_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRendering
                 params["example"] = str(_strongest_example(link))
             st.query_params.from_dict(params)
         st.rerun()
-    technique = BY_VIEW[link.view]
     if link.view in offered:
+        technique = BY_VIEW[link.view]
         st.caption(f"**{technique.title}**: {technique.summary}.")
-    try:
-        spec = render_spec(link, link.unit)
-        return spec, load_cached_rendering(spec)
-    except AnalysisInputError as error:  # e.g. a view this layer cannot show: the examples still follow
-        st.error(str(error), icon=":material/error:")
-        return None, None
 
 
 def render_now(spec: RenderSpec) -> UnitRendering | None:
@@ -150,9 +180,9 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
     )
     if rendering.n_images > 1:  # diversity: the images in a row, one caption
         caption = f"{rendering.n_images} images optimised together; " + caption
-        st.image(side_by_side(rendering.images), caption=caption, width="stretch")
+        st.image(image_url(side_by_side(rendering.images)), caption=caption, width="stretch")
     else:
-        st.image(rendering.image, caption=caption, width=256)
+        st.image(image_url(rendering.png()), caption=caption, width=256)
     for note in rendering.notes:
         st.info(note[:1].upper() + note[1:] + ".")
     downloads = st.columns(2)

@@ -18,6 +18,7 @@ from analysis.microscope.dataset_examples import DatasetExamplesSpec
 from analysis.microscope.site_export import published_unit_path
 from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
+from ui.microscope_views import image_url
 from ui.shared import get_registry
 from ui.unit_examples import statistic_words, ties_sentence
 
@@ -37,7 +38,7 @@ def _row(title: str, thumbnails: tuple[Thumbnail, ...]) -> None:
         return
     columns = st.columns(len(thumbnails))
     for column, thumbnail in zip(columns, thumbnails, strict=True):
-        column.image(thumbnail.png, caption=f"#{thumbnail.index}: {thumbnail.value:.3g}", width="stretch")
+        column.image(image_url(thumbnail.png), caption=f"#{thumbnail.index}: {thumbnail.value:.3g}", width="stretch")
 
 
 def published_copy_url(link: UnitLink) -> str | None:
@@ -69,7 +70,7 @@ def show_cached_unit_examples(link: UnitLink) -> bool:
     if page.top and page.top[0].png is not None:
         st.caption("Red tint: where the unit fired in each strongest example (scaled per example).")
     if page.histogram_png is not None:
-        st.image(page.histogram_png, width="stretch")
+        st.image(image_url(page.histogram_png), width="stretch")
     payload = {
         "model": link.model.model_id,
         "revision": link.revision.revision,

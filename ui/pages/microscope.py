@@ -11,11 +11,14 @@ from ui.layer_techniques import show_layer_technique
 from ui.microscope_grid import show_layer, show_model
 from ui.microscope_views import (
     PAGE,
+    cached_visualization,
     has_image_input,
-    pick_visualization,
+    pick_technique,
     render_now,
     show_rendering,
     show_unit_header,
+    show_unit_navigation,
+    show_unit_title,
 )
 from ui.shared import get_registry
 from ui.unit_render_queue import show_queued_unit
@@ -60,15 +63,21 @@ elif not has_image_input(link):  # tabular and other non-image models: no visual
     show_unit_examples(link)
     show_connections(link)
 else:
-    show_unit_header(link)
+    show_unit_title(link)
     visualization, examples = st.columns([1, 1])
-    # A cached image shows at once; the dataset examples (which may load the data set) come next,
-    # and a unit not rendered yet is rendered last, with its examples already on screen.
+    # The cached image is the page's first element after the title (widgets below it): a new tab
+    # shows it before the browser has fetched the widgets' JavaScript (docs/benchmarks.md). The
+    # dataset examples come next (from the precomputed entry, else the data set), and a unit not
+    # rendered yet is rendered last, with its examples already on screen.
     with visualization:
         st.subheader("Feature visualization")
-        spec, rendering = pick_visualization(link)
+        picture = st.container()
+        spec, rendering = cached_visualization(link)
         if rendering is not None:
-            show_rendering(link, spec, rendering)
+            with picture:
+                show_rendering(link, spec, rendering)
+        pick_technique(link)
+        show_unit_navigation(link)
     with examples:
         st.subheader("Dataset examples")
         from ui.unit_page_cached import show_cached_unit_examples
@@ -78,7 +87,7 @@ else:
 
             show_unit_examples(link)
     if spec is not None and rendering is None:
-        with visualization:
+        with picture:
             show_queued_unit(
                 link, spec, show=lambda rendered: show_rendering(link, spec, rendered), render_here=render_now
             )
