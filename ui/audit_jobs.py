@@ -27,6 +27,7 @@ from ui.admission import admit, gate
 from ui.shared import redact_paths
 
 POLL_SECONDS = 2.0
+_SESSION_KEY = "loupe:privacy-audit-jobs"
 _KEEP_FINISHED = 32
 
 
@@ -78,7 +79,22 @@ def start_audit_job(spec: MembershipAuditSpec, model_id: str) -> str:
             gate().release(ticket, finished=completed)
 
     threading.Thread(target=run, name=f"audit-{job.job_id}", daemon=True).start()
+    st.session_state.setdefault(_SESSION_KEY, []).append(job.job_id)
     return job.job_id
+
+
+def show_my_running_audits(model_id: str) -> None:
+    """A link to each audit of ``model_id`` this browser session started that is still running."""
+    for job_id in st.session_state.get(_SESSION_KEY, []):
+        with _LOCK:
+            job = _JOBS.get(job_id)
+        if job is not None and job.model_id == model_id and job.finished is None:
+            st.page_link(
+                "ui/pages/privacy.py",
+                label=f"Your reference audit of {model_id} is running ({job.fraction:.0%}): follow it",
+                icon=":material/hourglass_top:",
+                query_params={"running": job_id},
+            )
 
 
 def audit_job(job_id: str) -> AuditJob:

@@ -13,6 +13,7 @@ from analysis.datasets import DatasetRole
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.records import RecordStore
 from tests.ui.app_support import open_app_page
+from ui.audit_jobs import audit_job
 
 PAGE = "ui/pages/privacy.py"
 K_LABEL = "Reference models K (even, 2 to 1024)"
@@ -131,7 +132,16 @@ def test_a_reference_audit_runs_in_the_background_and_opens_its_record(
     next(b for b in at.button if b.label == "Run audit").click()
     at.run()
     assert not at.exception, at.exception
-    assert at.query_params["running"]
+    job = at.query_params["running"]
+    assert job
+    at.query_params.clear()
+    at.query_params["model"] = "tiny"
+    at.run()  # back on the form while it runs: a link to follow it (unless it has finished already)
+    links = [link for link in at.get("page_link") if "Your reference audit of tiny is running" in link.proto.label]
+    assert [link.proto.query_string for link in links] == [f"running={job}"] or audit_job(job).finished is not None
+    at.query_params.clear()
+    at.query_params["running"] = job
+    at.run()
     deadline = time.monotonic() + 120
     while "audit" not in at.query_params and time.monotonic() < deadline:
         assert not at.exception, at.exception
