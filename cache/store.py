@@ -128,6 +128,14 @@ class ResultStore:
             found |= {key: f"{token}:{size}" for key, token, size in rows}
         return found
 
+    def fingerprint(self) -> str:
+        """A token that changes whenever any entry is stored, replaced or removed (reading leaves it alone).
+
+        Cheap: one query over the index (entry count, newest store time, total size), no value read.
+        """
+        count, newest, total = self._cache._sql("SELECT COUNT(*), MAX(store_time), TOTAL(size) FROM Cache").fetchone()
+        return f"{count}:{newest!r}:{total!r}"
+
     def put(self, key: str, value: Any, codec: Codec) -> None:
         """Store ``value``; visible to readers only once completely written."""
         if codec.name not in CODECS:

@@ -162,3 +162,21 @@ def test_versions_change_with_the_entry_without_reading_it(tmp_path: Path):
     assert store.versions(["small"])["small"] != first["small"]
     store.delete("small")
     assert store.versions(["small"]) == {}
+
+
+def test_fingerprint_changes_when_any_entry_changes_and_not_when_read(tmp_path: Path):
+    store = ResultStore(tmp_path)
+    empty = store.fingerprint()
+    store.put("a", {"v": 1}, JSON)
+    store.put("b", {"w": np.arange(100_000, dtype=np.float64)}, NPZ)
+    seen = [empty, store.fingerprint()]
+    assert store.get("a", JSON) == {"v": 1} and store.get("b", NPZ) is not None
+    assert store.fingerprint() == seen[-1]  # reads change nothing
+    store.put("a", {"v": 1}, JSON)  # stored again, same content
+    seen.append(store.fingerprint())
+    store.put("b", {"w": np.arange(100_000, dtype=np.float64)}, NPZ)
+    seen.append(store.fingerprint())
+    store.delete("a")
+    seen.append(store.fingerprint())
+    assert ResultStore(tmp_path).fingerprint() == seen[-1]  # another handle on the same store agrees
+    assert len(set(seen)) == len(seen)
