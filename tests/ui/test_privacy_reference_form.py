@@ -213,6 +213,7 @@ def test_an_unknown_job_link_is_a_readable_error(loupe_home):
     assert not at.exception, at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith("no running audit '0123abcd' on this server")
+    assert [link.proto.label for link in at.get("page_link")][-1] == "Privacy audits: pick a model"
 
 
 def test_a_frozen_graphdef_is_refused_with_the_way_to_bring_reference_outputs(loupe_home, tmp_path):

@@ -10,6 +10,7 @@ outputs (any framework) run from the CLI:
 
 import streamlit as st
 
+from analysis.errors import AnalysisInputError
 from analysis.model_card.lineage import build_lineage
 from analysis.privacy.audit_records import save_audit
 from analysis.privacy.engine import run_membership_audit
@@ -33,7 +34,12 @@ if compare:
 
 running = st.query_params.get("running")
 if running:
-    job = call_or_error(lambda: audit_job(running))
+    try:
+        job = audit_job(running)
+    except AnalysisInputError as error:  # a stale or mistyped link: say so, and link the form
+        st.error(str(error), icon=":material/error:")
+        st.page_link("ui/pages/privacy.py", label="Privacy audits: pick a model", icon=":material/list:")
+        st.stop()
     st.page_link(
         "ui/pages/privacy.py",
         label=f"Audits of {job.model_id}",
