@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -313,17 +312,28 @@ def plan_site(
     counts: dict[str, tuple[int, int]] = {}
     pending: dict[str, tuple[int, ...]] = {}
     missing: dict[str, tuple[int, ...]] = {}
+    fingerprint = f"{store.fingerprint()}:{_digest(options)}"  # taken before any key is read
     for layer in layers:
         group = f"{site.layer_dir(layer.name)}/"
-        inputs = _layer_inputs(site, layer, options, dataset_linked=dataset_linked, store=store, registry=registry)
-        recorded = old_state.get(group) if group in verified else None
-        if recorded is not None and recorded.get("inputs") == inputs:  # unchanged: kept as the manifest lists it
-            state[group] = recorded
+        before = old_state.get(group) if isinstance(old_state.get(group), dict) else {}
+        record = _layer_inputs(
+            site,
+            layer,
+            options,
+            recorded=before,
+            fingerprint=fingerprint,
+            dataset_linked=dataset_linked,
+            store=store,
+            registry=registry,
+        )
+        recorded = before if group in verified else None
+        if recorded is not None and recorded.get("inputs") == record["inputs"]:  # unchanged: kept as listed
+            state[group] = recorded | record
             pending[layer.name] = tuple(recorded.get("pending") or ())
             missing[layer.name] = tuple(recorded.get("examples_missing") or ())
             counts[layer.name] = (layer.units, len(pending[layer.name]))
         else:
-            state[group] = {"inputs": inputs}
+            state[group] = record
             collected.append(layer)
     features = _feature_rows(data, summary.input_shape) if collected else None
     contents = [
@@ -463,12 +473,16 @@ def _digest(value: Any) -> str:
 
 @functools.cache
 def template_version() -> str:
-    """A digest of the code that shapes the pages (these modules' source): an edit re-renders every page."""
-    from analysis.microscope import site_layers, site_pages, techniques
+    """A digest of the code that shapes the pages and names the cache keys they read: the source of the
+    ``analysis.microscope`` package and of ``cache`` (a new Loupe version plans every page again)."""
+    import analysis.microscope
+    import cache
 
     digest = hashlib.sha256()
-    for module in (site_layers, site_pages, techniques, sys.modules[__name__]):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    for package in (analysis.microscope, cache):
+        root = Path(package.__file__ or "").parent
+        for source in sorted(root.rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
@@ -477,40 +491,53 @@ def _layer_inputs(
     layer: LayerInfo,
     options: Mapping[str, Any],
     *,
+    recorded: Mapping[str, Any],
+    fingerprint: str,
     dataset_linked: bool,
     store: ResultStore,
     registry: ModelRegistry,
-) -> str:
+) -> dict[str, Any]:
     """A digest of everything a layer's files are made from, read from the store's index, not its values.
 
     The export's options and the templates' code, the layer's description, the keys its pages read
     with each entry's version (:meth:`ResultStore.versions`), and, when its connections are cached,
     the source layer's tile keys and whether that layer's pages are in the site (the links).
+    Returns the layer's ``incremental`` record without its ``stat``: ``inputs``, and ``entries`` (the
+    keys' digest) with the store's ``fingerprint`` it was taken at; while the store's fingerprint and
+    the code are unchanged, the recorded ``entries`` stand without computing any key.
     """
     revision = site.revision
-    found = layer_keys(revision, layer, dataset_linked=dataset_linked, steps=options["steps"], registry=registry)
-    keys = list(found.keys)
-    versions = store.versions(keys)
-    source = found.source if any(key in versions for key in found.connections) else None
-    if source is not None:
-        tiles = layer_keys(
-            revision,
-            revision.summary.layer(source),
-            dataset_linked=dataset_linked,
-            steps=options["steps"],
-            registry=registry,
-            tiles_only=True,
-        )
-        keys += tiles.keys
-        versions |= store.versions(tiles.keys)
-    return _digest(
+    if recorded.get("store") == fingerprint and isinstance(recorded.get("entries"), str):
+        entries, source = recorded["entries"], recorded.get("source")
+    else:
+        found = layer_keys(revision, layer, dataset_linked=dataset_linked, steps=options["steps"], registry=registry)
+        keys = list(found.keys)
+        versions = store.versions(keys)
+        source = found.source if any(key in versions for key in found.connections) else None
+        if source is not None:
+            tiles = layer_keys(
+                revision,
+                revision.summary.layer(source),
+                dataset_linked=dataset_linked,
+                steps=options["steps"],
+                registry=registry,
+                tiles_only=True,
+            )
+            keys += tiles.keys
+            versions |= store.versions(tiles.keys)
+        digest = hashlib.sha256()
+        for key in keys:
+            digest.update(f"{key}\0{versions.get(key, '-')}\n".encode())
+        entries = digest.hexdigest()
+    inputs = _digest(
         {
             "options": options,
             "layer": [layer.name, layer.kind, list(layer.output_shape), layer.units],
             "source": None if source is None else [source, source in site.layers_in_site],
-            "entries": [[key, versions.get(key)] for key in keys],
+            "entries": entries,
         }
     )
+    return {"inputs": inputs, "store": fingerprint, "entries": entries, "source": source}
 
 
 def _feature_rows(dataset: DatasetInfo | None, input_shape: tuple[int | None, ...]) -> FeatureRows | None:

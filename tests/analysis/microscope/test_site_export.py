@@ -21,7 +21,9 @@ import numpy as np
 import pytest
 
 from analysis.errors import AnalysisInputError
+from analysis.microscope import site_export
 from analysis.microscope.site_export import SiteExportSpec, export_site, published_unit_path
+from analysis.paths import open_result_store
 from cache import JSON, PNG, ResultStore
 from tests.analysis.microscope.site_support import LAYERS, MODEL_ID, STEPS, build_precomputed_model, render
 
@@ -165,11 +167,18 @@ def test_reexport_with_nothing_changed_writes_nothing_and_reads_no_entry(
     reads: list[str] = []
     original = ResultStore.get
     monkeypatch.setattr(ResultStore, "get", lambda self, key, codec: reads.append(key) or original(self, key, codec))
+    keyed: list[str] = []
+    real_keys = site_export.layer_keys
+    monkeypatch.setattr(site_export, "layer_keys", lambda *a, **k: keyed.append(a[1].name) or real_keys(*a, **k))
     again = export(out, layers=LAYERS)
-    assert reads == []  # no rendering, page entry, tile or connection was read: only the store's index
+    assert reads == [] and keyed == []  # no entry read, no key computed: the store's fingerprint is unchanged
     assert again.written == () and again.removed == () and not again.manifest_written
     assert again.kept_layers == LAYERS and again.unchanged == len(first.written)
     assert {name: path.stat().st_mtime_ns for name, path in site_files(out).items()} == before
+    open_result_store().put("another-analysis", {"x": 1}, JSON)  # the store changed, not these layers' entries
+    elsewhere = export(out, layers=LAYERS)
+    assert reads == [] and set(keyed) == {"conv1", "conv2"}  # keys and versions from the index only
+    assert elsewhere.kept_layers == LAYERS and elsewhere.written == () and elsewhere.manifest_written
     monkeypatch.setattr(ResultStore, "get", original)
     with monkeypatch.context() as patch:  # a change to the page templates' code: every layer is planned again
         patch.setattr("analysis.microscope.site_export.template_version", lambda: "edited")
@@ -192,7 +201,6 @@ def _entry_keys(layer: str, prefix: str) -> list[str]:
 
 def test_a_changed_entry_rewrites_its_layer_only(home: Path, tmp_path: Path) -> None:
     from analysis.microscope.unit_pages import PAGE_ANALYSIS
-    from analysis.paths import open_result_store
 
     out = tmp_path / "site"
     first = export(out, layers=LAYERS)
