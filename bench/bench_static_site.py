@@ -193,6 +193,40 @@ def synthetic(units: int, steps: int = 4) -> None:
         incremental_synthetic(out, first, names, steps)
 
 
+def changed_entry(layer: str, steps: int = 4) -> None:
+    """Store a new rendering of unit 0 of ``layer`` of the synthetic model (a black square)."""
+    import numpy as np
+
+    from analysis.microscope.featurevis import RenderSpec
+    from analysis.microscope.featurevis.cached import resolve_render, write_rendering
+    from analysis.microscope.featurevis.spec import ObjectiveKind, UnitRendering
+    from analysis.paths import open_result_store
+
+    resolved = resolve_render(
+        RenderSpec(model_id="wide", layer=layer, units=tuple(range(resolved_units(layer))), steps=steps)
+    )
+    write_rendering(
+        open_result_store(),
+        UnitRendering(
+            model_id="wide",
+            revision=resolved.revision.revision,
+            layer=layer,
+            unit=0,
+            objective=ObjectiveKind.CHANNEL,
+            image=np.zeros((32, 32, 3), np.uint8),
+            activation=0.5,
+            parameters=resolved.identity(0),
+            cache_key=resolved.key(0),
+        ),
+    )
+
+
+def resolved_units(layer: str) -> int:
+    from analysis.models.registry import ModelRegistry
+
+    return ModelRegistry().resolve("wide").summary.layer(layer).units
+
+
 def incremental_synthetic(out: Path, first, names: tuple[str, ...], steps: int) -> None:
     from analysis.microscope import site_export
     from analysis.microscope.site_export import SiteExportSpec, export_site
@@ -208,6 +242,12 @@ def incremental_synthetic(out: Path, first, names: tuple[str, ...], steps: int) 
     print(
         f"re-export after one layer's files changed: {seconds:.2f} s ({seconds * per:.2f} s per 10,000 units), "
         f"{len(after.written)} written, {len(after.kept_layers)} of {len(names)} layers kept unread"
+    )
+    changed_entry(names[3])  # the store changes: every layer's keys are computed, one layer is read
+    seconds, after = timed_export()
+    print(
+        f"re-export after one unit's rendering changed in the store: {seconds:.2f} s ({seconds * per:.2f} s per "
+        f"10,000 units), {len(after.written)} written, {len(after.kept_layers)} of {len(names)} layers kept unread"
     )
     real = site_export.template_version
     site_export.template_version = lambda: "reference"
