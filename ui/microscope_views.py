@@ -65,10 +65,17 @@ _VISIBLE_COPY_BUTTON = (
 
 
 def show_copy_link(link: UnitLink) -> None:
-    """A visible "copy link" box: this view's full address, pinned to the revision shown."""
+    """A visible "copy link" button opening this view's full address, pinned to the revision shown.
+
+    The address is an ``st.code`` box (its copy button always visible) inside a popover: the
+    browser draws a popover's content only when it opens, and ``st.code``'s JavaScript (1.5 MB,
+    about half a second of a loaded 2-core machine's main thread) would otherwise hold up the
+    page's first image in a new tab (docs/benchmarks.md).
+    """
     st.html(_VISIBLE_COPY_BUTTON)
-    with st.container(key="copy-link"):
-        st.caption(f"Copy link (pinned to revision {link.revision.short}, so it always shows this view):")
+    label = f"Copy link (pinned to revision {link.revision.short})"
+    with st.popover(label, icon=":material/link:"), st.container(key="copy-link"):
+        st.caption("This view's full address, pinned to the revision shown, so it always shows this view:")
         st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
 
 
