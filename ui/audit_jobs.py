@@ -27,7 +27,6 @@ from ui.admission import admit, gate
 from ui.shared import redact_paths
 
 POLL_SECONDS = 2.0
-_SESSION_KEY = "loupe:privacy-audit-jobs"
 _KEEP_FINISHED = 32
 
 
@@ -79,22 +78,22 @@ def start_audit_job(spec: MembershipAuditSpec, model_id: str) -> str:
             gate().release(ticket, finished=completed)
 
     threading.Thread(target=run, name=f"audit-{job.job_id}", daemon=True).start()
-    st.session_state.setdefault(_SESSION_KEY, []).append(job.job_id)
     return job.job_id
 
 
-def show_my_running_audits(model_id: str) -> None:
-    """A link to each audit of ``model_id`` this browser session started that is still running."""
-    for job_id in st.session_state.get(_SESSION_KEY, []):
-        with _LOCK:
-            job = _JOBS.get(job_id)
-        if job is not None and job.model_id == model_id and job.finished is None:
-            st.page_link(
-                "ui/pages/privacy.py",
-                label=f"Your reference audit of {model_id} is running ({job.fraction:.0%}): follow it",
-                icon=":material/hourglass_top:",
-                query_params={"running": job_id},
-            )
+def show_running_audits(model_id: str) -> None:
+    """A link to each reference audit of ``model_id`` running on this server, whoever started it (a
+    reload opens a new session, and a second visitor should see that the audit is already under way)."""
+    with _LOCK:
+        jobs = [j for j in _JOBS.values() if j.model_id == model_id and j.finished is None]
+    for job in sorted(jobs, key=lambda j: j.started):
+        st.page_link(
+            "ui/pages/privacy.py",
+            label=f"A reference audit of {model_id} is running ({job.fraction:.0%}, started "
+            f"{_duration(time.monotonic() - job.started)} ago): follow it",
+            icon=":material/hourglass_top:",
+            query_params={"running": job.job_id},
+        )
 
 
 def audit_job(job_id: str) -> AuditJob:

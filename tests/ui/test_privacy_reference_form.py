@@ -137,7 +137,7 @@ def test_a_reference_audit_runs_in_the_background_and_opens_its_record(
     at.query_params.clear()
     at.query_params["model"] = "tiny"
     at.run()  # back on the form while it runs: a link to follow it (unless it has finished already)
-    links = [link for link in at.get("page_link") if "Your reference audit of tiny is running" in link.proto.label]
+    links = [link for link in at.get("page_link") if "A reference audit of tiny is running" in link.proto.label]
     assert [link.proto.query_string for link in links] == [f"running={job}"] or audit_job(job).finished is not None
     at.query_params.clear()
     at.query_params["running"] = job

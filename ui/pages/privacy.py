@@ -17,7 +17,7 @@ from analysis.privacy.engine import run_membership_audit
 from analysis.training.accounting import DPGuarantee
 from ui.access import can_write, sign_in_hint
 from ui.admission import admitted
-from ui.audit_jobs import audit_job, show_audit_job, show_my_running_audits, start_audit_job
+from ui.audit_jobs import audit_job, show_audit_job, show_running_audits, start_audit_job
 from ui.cached_privacy import attack_workers, stored_audit
 from ui.lineage_views import show_lineage
 from ui.privacy_compare import show_comparison
@@ -72,8 +72,8 @@ if audit_id:
 
 model = model_picker()
 if model is not None:
+    show_running_audits(model.model_id)
     if can_write():
-        show_my_running_audits(model.model_id)
         attack_workers()
         with user_errors():
             spec = audit_form(model)
