@@ -702,7 +702,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         for group, paths in restat.items():
             incremental[group]["stat"] = _stat_digest(out, paths)
         manifest["incremental"] = incremental
-        data = (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode()
+        data = _manifest_bytes(manifest)
         manifest_path = out / MANIFEST
         manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == data)
         if manifest_written:
@@ -727,6 +727,19 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         kept_layers=plan.kept_layers,
         seconds=time.perf_counter() - started,
     )
+
+
+def _manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest as JSON with one file (and one folder record) per line: readable, diffable, and made
+    by the C encoder entry by entry (an indented dump of a 10,000-unit site takes seconds)."""
+    sections = ("files", "incremental")
+    lines = ["{"]
+    lines += [f" {json.dumps(k)}: {json.dumps(v)}," for k, v in manifest.items() if k not in sections]
+    for number, section in enumerate(sections):
+        entries = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in manifest[section].items())
+        lines.append(f" {json.dumps(section)}: {{\n{entries}\n }}" + ("," if number < len(sections) - 1 else ""))
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _prune(folder: Path, root: Path) -> None:
