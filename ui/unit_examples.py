@@ -19,6 +19,7 @@ from ui.access import can_write
 from ui.admission import admitted
 from ui.explain_panels import show_unit_attributions
 from ui.shared import user_errors
+from ui.unit_page_cached import statistic_words, ties_sentence
 from visualizers.microscope import overlay_heatmap, plot_activation_histogram, to_display_image
 
 SHOWN = 5  # examples per row
@@ -34,19 +35,6 @@ def dataset_inputs(path: str, sha256: str) -> np.ndarray:
 def _feature_medians(path: str, sha256: str) -> np.ndarray:
     """Each feature's median over the data set ``[features]`` (the "typical" column of a tabular unit)."""
     return np.median(dataset_inputs(path, sha256), axis=0)
-
-
-def statistic_words(spatial: bool) -> str:
-    """What a unit's value per example is called: a channel mean on [h, w, c] layers, else its activation."""
-    return "channel mean" if spatial else "activation"
-
-
-def ties_sentence(ties: int, value: float) -> str:
-    """E.g. "812 examples at 0 (the unit's minimum)", said instead of listing arbitrary ones among them."""
-    return (
-        f"**{ties:,} examples at {value:.3g}** (the unit's minimum, typical after a ReLU): "
-        "any of them would do, so none is singled out."
-    )
 
 
 def feature_table(x: np.ndarray, features: tuple[str, ...], medians: np.ndarray, ranked) -> object:

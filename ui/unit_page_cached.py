@@ -20,7 +20,21 @@ from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
 from ui.microscope_views import image_url
 from ui.shared import get_registry
-from ui.unit_examples import statistic_words, ties_sentence
+
+THUMBNAIL_WIDTH = 100  # px: five to a row in half of a 1400 px page
+
+
+def statistic_words(spatial: bool) -> str:
+    """What a unit's value per example is called: a channel mean on [h, w, c] layers, else its activation."""
+    return "channel mean" if spatial else "activation"
+
+
+def ties_sentence(ties: int, value: float) -> str:
+    """E.g. "812 examples at 0 (the unit's minimum)", said instead of listing arbitrary ones among them."""
+    return (
+        f"**{ties:,} examples at {value:.3g}** (the unit's minimum, typical after a ReLU): "
+        "any of them would do, so none is singled out."
+    )
 
 
 def cached_unit_page(link: UnitLink) -> UnitPage | None:
@@ -36,9 +50,12 @@ def _row(title: str, thumbnails: tuple[Thumbnail, ...]) -> None:
     if not thumbnails or thumbnails[0].png is None:
         st.dataframe([{"example": t.index, "activation": t.value} for t in thumbnails], hide_index=True)
         return
-    columns = st.columns(len(thumbnails))
-    for column, thumbnail in zip(columns, thumbnails, strict=True):
-        column.image(image_url(thumbnail.png), caption=f"#{thumbnail.index}: {thumbnail.value:.3g}", width="stretch")
+    # One image element for the row (it wraps when narrow): a new tab lays out 2 elements, not 10 in 12 columns.
+    st.image(
+        [image_url(t.png) for t in thumbnails],
+        caption=[f"#{t.index}: {t.value:.3g}" for t in thumbnails],
+        width=THUMBNAIL_WIDTH,
+    )
 
 
 def published_copy_url(link: UnitLink) -> str | None:
