@@ -242,6 +242,16 @@ def test_a_changed_option_rewrites_every_page(home: Path, tmp_path: Path) -> Non
     assert export(out, layers=LAYERS, app_url="http://127.0.0.1:8501").written == ()
 
 
+def test_a_source_layer_joining_the_site_rewrites_the_connection_links(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    alone = export(out, layers=("conv2",))
+    page = out / f"models/{MODEL_ID}/{alone.revision[:12]}/conv2/1.html"
+    assert not re.search(r'href="\.\./conv1/\d\.html"', page.read_text())  # conv1 is not in the site yet
+    both = export(out, layers=LAYERS)
+    assert both.kept_layers == () and str(page.relative_to(out)) in both.written
+    assert re.search(r'href="\.\./conv1/\d\.html"', page.read_text())
+
+
 def test_files_deleted_or_edited_in_the_site_are_restored(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     first = export(out, layers=LAYERS)
