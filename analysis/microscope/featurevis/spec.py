@@ -6,6 +6,7 @@ This module never imports TensorFlow: pages build specs and read cached renderin
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -141,7 +142,8 @@ class RenderSpec:
             if isinstance(unit, bool) or not isinstance(unit, int | np.integer) or unit < 0:
                 raise AnalysisInputError(f"unit {unit!r} must be a non-negative integer")
         units = tuple(int(u) for u in units)
-        duplicates = sorted({u for u in units if units.count(u) > 1})
+        counts = Counter(units)  # linear: a 10,000-unit layer is one spec
+        duplicates = sorted(u for u, n in counts.items() if n > 1)
         if duplicates:
             raise AnalysisInputError(f"unit {duplicates[0]} is listed more than once in units")
         set_(self, "units", units)
