@@ -17,12 +17,13 @@ def show_reference_attacks(result: MembershipAuditResult) -> None:
         return
     st.subheader("Reference-model attacks")
     made = (
-        f"{summary.trained} trained now, {summary.from_cache} from the cache, recipe {summary.recipe_text()}"
+        f"{summary.trained} trained now, {summary.from_cache} from the cache"
         if summary.source == "trained"
         else "outputs brought from elsewhere (--reference-outputs)"
     )
+    recipe = f" Training recipe: {summary.recipe_text()}." if summary.source == "trained" and summary.recipe else ""
     st.caption(
-        f"{summary.n_used} of {summary.n_references} reference models ({made}). LiRA uses a "
+        f"{summary.n_used} of {summary.n_references} reference models ({made}).{recipe} LiRA uses a "
         f"{'shared' if summary.fix_variance else 'per-example'} variance; RMIA a = {summary.rmia_a:g}, "
         f"gamma = {summary.rmia_gamma:g}. Intervals are 95% (Clopper-Pearson for TPR): with few members or "
         "non-members they are wide, and an FPR below 1 / non-members cannot be measured at all."

@@ -54,13 +54,13 @@ class ReferenceSummary:
 
     def recipe_text(self) -> str:
         """The recipe and why, in words: ``"epochs 5, batch_size 64, ... (the recipe registered with the
-        model; epochs from flags)"``; ``""`` when no reference was trained."""
+        model; epochs set by hand)"``; ``""`` when no reference was trained."""
         if self.recipe is None:
             return ""
         fields = ", ".join(f"{name} {value}" for name, value in self.recipe.items())
         why = RECIPE_SOURCE_TEXT.get(self.recipe_base or "", "")
         if self.recipe_flags:
-            why = (f"{why}; " if why else "") + ", ".join(self.recipe_flags) + " from flags"
+            why = (f"{why}; " if why else "") + ", ".join(self.recipe_flags) + " set by hand"
         return f"{fields} ({why})" if why else fields
 
     def to_dict(self) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def test_registered_recipe_is_listed_and_used_by_reference_audits(loupe_home, ca
         "registration",
         ["batch_size"],
     )
-    assert "(the recipe registered with the model; batch_size from flags)" in html.read_text()
+    assert "(the recipe registered with the model; batch_size set by hand)" in html.read_text()
     given = tmp_path / "given.yaml"
     given.write_text("epochs: 1\nbatch_size: 64\n")
     used = reference("--recipe", str(given))  # a whole file replaces the registered recipe, defaults for the rest

@@ -88,7 +88,7 @@ def test_the_summary_records_the_choice_and_reads_records_from_before_it():
     assert ReferenceSummary.from_dict(data) == summary
     assert summary.recipe_text() == (
         "epochs 50, batch_size 16, optimizer sgd, learning_rate 0.05, augmentation off "
-        "(the recipe registered with the model; epochs from flags)"
+        "(the recipe registered with the model; epochs set by hand)"
     )
     old = {k: v for k, v in data.items() if k not in ("recipe_source", "recipe_base", "recipe_flags")}
     before = ReferenceSummary.from_dict(old)
