@@ -93,13 +93,14 @@ def show_unit_title(link: UnitLink) -> None:
 def show_unit_navigation(link: UnitLink) -> None:
     """Previous / next unit, the layer's grid, "jump to unit" and the copy-link box."""
     layer, unit = link.layer, link.unit
-    navigation = st.columns([1, 1, 2, 2])
+    navigation = st.columns(3)  # fits half of a 1400 px page (the unit page's visualization column)
     if unit > 0:
         navigation[0].page_link(PAGE, label="← previous unit", query_params=link.query(unit=unit - 1))
     if unit < layer.units - 1:
         navigation[1].page_link(PAGE, label="next unit →", query_params=link.query(unit=unit + 1))
     navigation[2].page_link(PAGE, label=f"all units of {layer.name}", query_params=link.query(layer=layer.name))
-    jump = navigation[3].number_input("Jump to unit", min_value=0, max_value=layer.units - 1, value=unit, step=1)
+    jump_column, _ = st.columns([1, 1])
+    jump = jump_column.number_input("Jump to unit", min_value=0, max_value=layer.units - 1, value=unit, step=1)
     if jump != unit:
         st.query_params["unit"] = str(jump)
         st.rerun()

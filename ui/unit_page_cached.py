@@ -21,7 +21,7 @@ from analysis.microscope.unit_pages import Thumbnail, UnitPage, load_unit_page
 from ui.microscope_views import image_url
 from ui.shared import get_registry
 
-THUMBNAIL_WIDTH = 100  # px: five to a row in half of a 1400 px page
+THUMBNAIL_WIDTH = 80  # px: five to a row in half of a page from about 1200 px wide
 
 
 def statistic_words(spatial: bool) -> str:
