@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.datasets import DatasetRole
+from analysis.demo.train import training_recipe
 from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 from analysis.paths import loupe_home
 
@@ -143,6 +144,7 @@ def build_demo_models(
                     model_id=model_id,
                     datasets=datasets,
                     notes=(REPRODUCIBILITY_NOTE,),
+                    training_recipe=training_recipe(model_id, config),
                 )
             )
         )

@@ -51,6 +51,26 @@ def shapes_architecture(name: str) -> Any:
     return keras.Model(inputs, outputs, name=name)
 
 
+def training_recipe(model_id: str, config: Any) -> dict[str, Any]:
+    """How a demo model is trained (Adam, no augmentation), in the fields of a reference-attack
+    training recipe: registered with the model, so reference audits train their references the
+    same way unless told otherwise (docs/privacy.md)."""
+    recipes = {
+        "shapes-cnn": {"epochs": config.shapes_epochs, "batch_size": 64, "learning_rate": 2e-3},
+        "shapes-cnn-memorizer": {"epochs": config.memorizer_epochs, "batch_size": 32, "learning_rate": 2e-3},
+        "credit-mlp": {"epochs": config.credit_epochs, "batch_size": 128, "learning_rate": 3e-3},
+    }
+    return {**recipes[model_id], "optimizer": "adam", "augmentation": "off"}
+
+
+def _fit(model: Any, x: Any, y: Any, *, recipe: dict[str, Any], loss: str, callbacks: list[Any]) -> None:
+    """Compile with the recipe's Adam learning rate and fit for its epochs and batch size."""
+    _compile(model, loss, recipe["learning_rate"])
+    model.fit(
+        x, y, batch_size=recipe["batch_size"], epochs=recipe["epochs"], shuffle=True, verbose=0, callbacks=callbacks
+    )
+
+
 def _compile(model: Any, loss: str, learning_rate: float) -> None:
     import keras
 
@@ -77,14 +97,12 @@ def train_shapes_cnn(folder: Path, *, seed: int, config: Any, report: Callable[[
     x_train, y_train = generate_shapes(config.shapes_train, seed=seed * 1000 + 1)
     x_test, y_test = generate_shapes(config.shapes_test, seed=seed * 1000 + 2)
     model = shapes_architecture("shapes_cnn")
-    _compile(model, "sparse_categorical_crossentropy", 2e-3)
-    model.fit(
+    _fit(
+        model,
         x_train,
         y_train,
-        batch_size=64,
-        epochs=config.shapes_epochs,
-        shuffle=True,
-        verbose=0,
+        recipe=training_recipe("shapes-cnn", config),
+        loss="sparse_categorical_crossentropy",
         callbacks=[_log_epochs(report, "shapes-cnn")],
     )
     accuracy = float(np.mean(model.predict(x_test, batch_size=256, verbose=0).argmax(1) == y_test))
@@ -126,14 +144,12 @@ def train_shapes_memorizer(folder: Path, *, seed: int, config: Any, report: Call
     members_y = _noisy_labels(members_y, noise=config.memorizer_label_noise, seed=seed * 1000 + 6)
     others_y = _noisy_labels(others_y, noise=config.memorizer_label_noise, seed=seed * 1000 + 7)
     model = shapes_architecture("shapes_cnn_memorizer")
-    _compile(model, "sparse_categorical_crossentropy", 2e-3)
-    model.fit(
+    _fit(
+        model,
         members_x,
         members_y,
-        batch_size=32,
-        epochs=config.memorizer_epochs,
-        shuffle=True,
-        verbose=0,
+        recipe=training_recipe("shapes-cnn-memorizer", config),
+        loss="sparse_categorical_crossentropy",
         callbacks=[_log_epochs(report, "shapes-cnn-memorizer")],
     )
     train_acc = float(np.mean(model.predict(members_x, verbose=0).argmax(1) == members_y))
@@ -160,13 +176,12 @@ def train_credit_mlp(folder: Path, *, seed: int, config: Any, report: Callable[[
     x = keras.layers.Dense(16, activation="relu", name="dense2")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="repay_probability")(x)
     model = keras.Model(inputs, outputs, name="credit_mlp")
-    _compile(model, "binary_crossentropy", 3e-3)
-    model.fit(
+    _fit(
+        model,
         data["x"][:n_train],
         data["y"][:n_train],
-        batch_size=128,
-        epochs=config.credit_epochs,
-        verbose=0,
+        recipe=training_recipe("credit-mlp", config),
+        loss="binary_crossentropy",
         callbacks=[_log_epochs(report, "credit-mlp")],
     )
     scores = model.predict(data["x"][n_train:], batch_size=1024, verbose=0)[:, 0]

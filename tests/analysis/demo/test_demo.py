@@ -11,7 +11,9 @@ import pytest
 from analysis.demo.build import DEMO_IDS, REPRODUCIBILITY_NOTE, DemoConfig, build_demo_models, weights_hash
 from analysis.demo.credit import GROUPS, INJECTED, generate_credit
 from analysis.demo.shapes import CLASS_NAMES, generate_shapes
+from analysis.demo.train import training_recipe
 from analysis.models.registry import ModelRegistry
+from analysis.privacy.reference_spec import TrainingRecipe
 
 
 def test_shapes_generator_is_deterministic_and_balanced():
@@ -55,6 +57,15 @@ def test_tiny_build_is_deterministic_and_registers_all(loupe_home, tmp_path, mon
     # The model pages say what a pinned link to a demo model can and cannot promise across machines.
     assert REPRODUCIBILITY_NOTE in credit.current.summary.notes
     assert REPRODUCIBILITY_NOTE in credit.to_dict()["notes"]
+    # Each model's registration carries the recipe it was trained with, which reference audits read.
+    config = DemoConfig.tiny()
+    for record in records:
+        registered = ModelRegistry().training_recipe(record.model_id, record.current.revision)
+        assert registered == training_recipe(record.model_id, config)
+        assert TrainingRecipe.from_mapping(registered).epochs >= 1
+    assert ModelRegistry().training_recipe("shapes-cnn-memorizer", memorizer.current.revision)["epochs"] == (
+        config.memorizer_epochs
+    )
 
 
 def test_if_missing_skips_a_registered_build(loupe_home, tmp_path, monkeypatch):
