@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
-from analysis.datasets import DatasetRole
-from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.records import RecordStore
 from tests.ui.app_support import open_app_page
 from ui.access import TOKEN_SESSION_KEY
 from ui.admission import Limits, gate
 
 PAGE = "ui/pages/privacy.py"
-
-
-@pytest.fixture
-def tiny_model(loupe_home, tmp_path, tiny_cnn_path):
-    rng = np.random.default_rng(0)
-    sets = {}
-    for role, n in ((DatasetRole.MEMBERS, 40), (DatasetRole.NONMEMBERS, 30)):
-        sets[role] = tmp_path / f"{role.value}.npz"
-        np.savez(sets[role], x=rng.uniform(0, 255, (n, 8, 8, 3)).astype(np.float32), y=np.arange(n) % 3)
-    ModelRegistry(loupe_home).register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets=sets))
-    return "tiny"
 
 
 def submit_audit(at):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.datasets import DatasetRole
-from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from analysis.privacy import MembershipAuditSpec, SlicingOptions, run_membership_audit, save_audit
 from analysis.records import RecordStore
 from tests.analysis.privacy.privacy_support import leaky_source
@@ -75,17 +72,6 @@ def test_a_record_of_another_kind_is_not_shown_as_an_audit(loupe_home):
     at = open_page({"audit": other.record_id})
     assert not at.exception
     assert [e.value for e in at.error] == [f"record {other.record_id!r} is a fairness record, not a privacy audit"]
-
-
-@pytest.fixture
-def tiny_model(loupe_home, tmp_path, tiny_cnn_path):
-    rng = np.random.default_rng(0)
-    sets = {}
-    for role, n in ((DatasetRole.MEMBERS, 40), (DatasetRole.NONMEMBERS, 30)):
-        sets[role] = tmp_path / f"{role.value}.npz"
-        np.savez(sets[role], x=rng.uniform(0, 255, (n, 8, 8, 3)).astype(np.float32), y=np.arange(n) % 3)
-    ModelRegistry(loupe_home).register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets=sets))
-    return "tiny"
 
 
 def test_running_an_audit_stores_it_and_moves_to_its_stable_url(tiny_model, loupe_home):

@@ -163,14 +163,9 @@ def test_a_reference_audit_runs_in_the_background_and_opens_its_record(
     assert list(comparison["Attack"]) == ["threshold (best classic)", "lira", "rmia"]
 
 
-def test_too_small_a_population_is_refused_before_anything_starts(loupe_home, tmp_path, tiny_cnn_path):
-    rng = np.random.default_rng(0)
-    sets = {}
-    for role, n in ((DatasetRole.MEMBERS, 40), (DatasetRole.NONMEMBERS, 30)):
-        sets[role] = tmp_path / f"{role.value}.npz"
-        np.savez(sets[role], x=rng.uniform(0, 255, (n, 8, 8, 3)).astype(np.float32), y=np.arange(n) % 3)
-    ModelRegistry(loupe_home).register(RegisterModelSpec(path=tiny_cnn_path, model_id="tiny", datasets=sets))
-    at = choose(open_app_page(PAGE, {"model": "tiny"}), ["rmia"])
+def test_too_small_a_population_is_refused_before_anything_starts(tiny_model):
+    # tiny_model (tests/ui/conftest.py): 40 members and 30 non-members, under the 100 a population needs
+    at = choose(open_app_page(PAGE, {"model": tiny_model}), ["rmia"])
     next(b for b in at.button if b.label == "Run audit").click()
     at.run()
     assert not at.exception, at.exception
