@@ -28,11 +28,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from analysis.datasets import DatasetRole
-from analysis.demo.train import training_recipe
 from analysis.models.registry import ModelRecord, ModelRegistry, RegisterModelSpec
 from analysis.paths import loupe_home
 
@@ -86,6 +86,18 @@ REPRODUCIBILITY_NOTE = (
     "the same weights, but another CPU may give other weights and so another revision hash, so a pinned rev= "
     "link to a demo model may not open elsewhere (docs/reproducibility.md)"
 )
+
+
+def training_recipe(model_id: str, config: DemoConfig) -> dict[str, Any]:
+    """How a demo model is trained (Adam, no augmentation), in the fields of a reference-attack
+    training recipe: registered with the model, so reference audits train their references the
+    same way unless told otherwise (docs/privacy.md)."""
+    recipes = {
+        "shapes-cnn": {"epochs": config.shapes_epochs, "batch_size": 64, "learning_rate": 2e-3},
+        "shapes-cnn-memorizer": {"epochs": config.memorizer_epochs, "batch_size": 32, "learning_rate": 2e-3},
+        "credit-mlp": {"epochs": config.credit_epochs, "batch_size": 128, "learning_rate": 3e-3},
+    }
+    return {**recipes[model_id], "optimizer": "adam", "augmentation": "off"}
 
 
 def builder_code_hash() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.demo.build import DemoConfig, training_recipe
 from analysis.demo.credit import generate_credit
 from analysis.demo.shapes import CLASS_NAMES, SIZE, generate_shapes
 
@@ -49,18 +50,6 @@ def shapes_architecture(name: str) -> Any:
     logits = keras.layers.Dense(len(CLASS_NAMES), name="logits")(x)
     outputs = keras.layers.Activation("softmax", name="probs")(logits)
     return keras.Model(inputs, outputs, name=name)
-
-
-def training_recipe(model_id: str, config: Any) -> dict[str, Any]:
-    """How a demo model is trained (Adam, no augmentation), in the fields of a reference-attack
-    training recipe: registered with the model, so reference audits train their references the
-    same way unless told otherwise (docs/privacy.md)."""
-    recipes = {
-        "shapes-cnn": {"epochs": config.shapes_epochs, "batch_size": 64, "learning_rate": 2e-3},
-        "shapes-cnn-memorizer": {"epochs": config.memorizer_epochs, "batch_size": 32, "learning_rate": 2e-3},
-        "credit-mlp": {"epochs": config.credit_epochs, "batch_size": 128, "learning_rate": 3e-3},
-    }
-    return {**recipes[model_id], "optimizer": "adam", "augmentation": "off"}
 
 
 def _fit(model: Any, x: Any, y: Any, *, recipe: dict[str, Any], loss: str, callbacks: list[Any]) -> None:
@@ -208,8 +197,6 @@ def run_training_process(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--models", required=True, help="comma-separated ids of TRAINERS")
     args = parser.parse_args(argv)
     import tensorflow as tf
-
-    from analysis.demo.build import DemoConfig
 
     # Before the first op: TensorFlow sizes its thread pools once.
     tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))

@@ -152,7 +152,7 @@ class ReferenceOptions:
                 f"recipe origin {self.recipe_origin!r}; origins are {describe_choices(RECIPE_ORIGINS)}"
             )
         overrides = dict(self.recipe_overrides)
-        TrainingRecipe.from_mapping(overrides, where="the recipe flags")  # unknown fields and bad values
+        TrainingRecipe.from_mapping(overrides)  # unknown fields and bad values, named as the CLI and form show them
         object.__setattr__(self, "recipe_overrides", overrides)
         if self.rmia_a is not None and not 0.0 <= self.rmia_a <= 1.0:
             raise AnalysisInputError(f"RMIA parameter a={self.rmia_a} must be between 0 and 1")

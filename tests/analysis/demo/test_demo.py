@@ -8,10 +8,16 @@ import keras
 import numpy as np
 import pytest
 
-from analysis.demo.build import DEMO_IDS, REPRODUCIBILITY_NOTE, DemoConfig, build_demo_models, weights_hash
+from analysis.demo.build import (
+    DEMO_IDS,
+    REPRODUCIBILITY_NOTE,
+    DemoConfig,
+    build_demo_models,
+    training_recipe,
+    weights_hash,
+)
 from analysis.demo.credit import GROUPS, INJECTED, generate_credit
 from analysis.demo.shapes import CLASS_NAMES, generate_shapes
-from analysis.demo.train import training_recipe
 from analysis.models.registry import ModelRegistry
 from analysis.privacy.reference_spec import TrainingRecipe
 

@@ -65,9 +65,9 @@ def test_a_bad_registered_recipe_is_named_where_it_is_used():
 
 
 def test_bad_flags_and_origins_are_refused_when_the_options_are_built():
-    with pytest.raises(AnalysisInputError, match=r"the recipe flags: recipe batch_size 0 must be a positive"):
+    with pytest.raises(AnalysisInputError, match=r"^recipe batch_size 0 must be a positive"):
         ReferenceOptions(recipe_overrides={"batch_size": 0})
-    with pytest.raises(AnalysisInputError, match=r"unknown field 'momentum' in the recipe flags; fields are"):
+    with pytest.raises(AnalysisInputError, match=r"unknown field 'momentum' in the recipe; fields are"):
         ReferenceOptions(recipe_overrides={"momentum": 0.9})
     with pytest.raises(AnalysisInputError, match=r"recipe origin 'yaml'; origins are 'file' or 'given'"):
         ReferenceOptions(recipe=FILE, recipe_origin="yaml")
