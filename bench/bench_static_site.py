@@ -274,7 +274,7 @@ def _units(result) -> dict[str, int]:
 def timed(browser, url: str, timeout_ms: int) -> float | None:
     """Seconds to the first visible image in a new tab, or None (an error) when it did not come in time."""
     try:
-        return time_to_image(browser, url, timeout_ms=timeout_ms)
+        return time_to_image(browser, url, timeout_ms=timeout_ms)["image"]  # the marks: seconds to the image shown
     except Exception as error:  # noqa: BLE001  (a timeout or a failed page: counted as an error)
         print(f"tab on {url}: {type(error).__name__}", file=sys.stderr)
         return None

@@ -54,7 +54,8 @@ def start(script: Path, port: int) -> subprocess.Popen:
 # The first <img> of the page's main area, decoded and laid out (the unit page's first image is its
 # feature visualization); also when any <img> first entered the DOM, for the breakdown.
 FIRST_IMAGE = """() => {
-  const img = document.querySelector("[data-testid='stMain'] img");
+  const app = document.querySelector("[data-testid='stApp']");  // a static page has none: its first image
+  const img = app ? document.querySelector("[data-testid='stMain'] img") : document.querySelector("img");
   return img !== null && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 0;
 }"""
 WATCH_DOM = """
