@@ -25,6 +25,7 @@ FORBIDDEN = {
 # Tier of each top-level part of analysis/ (a module or a package); higher tiers import lower ones.
 TIERS = {
     "analysis.errors": 0,
+    "analysis.atomic_files": 0,
     "analysis.paths": 0,
     "analysis.hashing": 0,
     "analysis.sqlite_store": 0,

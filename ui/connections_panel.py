@@ -31,6 +31,7 @@ from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import load_layer_tiles
 from ui.access import can_write
 from ui.admission import admitted
+from ui.microscope_views import choice_icon
 from ui.shared import get_registry, user_errors
 from visualizers.circuits import kernel_heatmap
 
@@ -97,19 +98,20 @@ def _grid(
 
 
 def _controls(link: UnitLink, method: ConnectionMethod, from_layer: str) -> None:
-    left, right = st.columns([1, 1])
-    chosen = left.segmented_control(
-        "Method", [m.value for m in ConnectionMethod], default=method.value, key="conn-method"
-    )
-    if chosen and chosen != method.value:
-        st.query_params["conn"] = chosen
-        st.rerun()
-    earlier = earlier_layers(link.revision, link.layer.name)
-    picked = right.selectbox("From layer", earlier, index=earlier.index(from_layer), key="conn-from")
-    if picked != from_layer:
-        st.query_params["from"] = picked
-        st.query_params.pop("claim", None)
-        st.rerun()
+    """The method and the source layer, as links (each choice has an address; no widget code to fetch).
+
+    The source layers sit in a popover, whose content the browser draws only when it opens.
+    """
+    here = link.query() | connection_params(st.query_params)
+    method_column, from_column = st.columns([1, 1])
+    with method_column, st.container(horizontal=True, gap="small"):
+        for choice in ConnectionMethod:
+            icon, query = choice_icon(choice is method), here | {"conn": choice.value}
+            st.page_link(PAGE, label=choice.value, icon=icon, query_params=query, width="content")
+    with from_column.popover(f"From layer {from_layer}", icon=":material/layers:"):
+        for earlier in earlier_layers(link.revision, link.layer.name):
+            chosen = {k: v for k, v in here.items() if k != "claim"} | {"from": earlier}
+            st.page_link(PAGE, label=earlier, icon=choice_icon(earlier == from_layer), query_params=chosen)
 
 
 def _outgoing(link: UnitLink, method: ConnectionMethod) -> None:

@@ -12,7 +12,15 @@ import streamlit as st
 from analysis.datasets import DatasetRole
 from analysis.microscope.techniques import BY_VIEW, techniques_for
 from analysis.microscope.unit_links import UnitLink
-from ui.microscope_views import PAGE, has_image_input, render_now, render_spec, show_copy_link, show_rendering
+from ui.microscope_views import (
+    PAGE,
+    has_image_input,
+    render_now,
+    render_spec,
+    show_copy_link,
+    show_rendering,
+    show_technique_links,
+)
 from ui.shared import user_errors
 
 
@@ -27,11 +35,8 @@ def show_layer_technique(link: UnitLink) -> None:
         return
     dataset = link.model.dataset(DatasetRole.DATA)
     offered = [t.view for t in techniques_for(layer, dataset_linked=dataset is not None) if not t.per_unit]
-    view = st.radio("Technique", offered, index=offered.index(link.view), horizontal=True, key="layer-view-picker")
-    if view and view != link.view:
-        st.query_params.from_dict(link.query(view=view, example=link.example if link.example is not None else 0))
-        st.rerun()
-    st.caption(f"**{technique.title}**: {technique.summary}.")
+    example = link.example if link.example is not None else 0
+    show_technique_links(link, offered, lambda view: link.query(view=view, example=example))
     show_copy_link(link)
     if technique.needs_example and dataset is not None:
         chosen = st.columns([1, 2])[0].number_input(

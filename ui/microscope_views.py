@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import numpy as np
@@ -22,7 +23,7 @@ from cache.codecs import PNG
 from ui.access import can_write
 from ui.admission import admitted
 from ui.shared import user_errors
-from visualizers.microscope import side_by_side
+from visualizers.microscope import enlarge, side_by_side
 
 PAGE = "ui/pages/microscope.py"
 
@@ -72,9 +73,9 @@ def show_copy_link(link: UnitLink) -> None:
     about half a second of a loaded 2-core machine's main thread) would otherwise hold up the
     page's first image in a new tab (docs/benchmarks.md).
     """
-    st.html(_VISIBLE_COPY_BUTTON)
     label = f"Copy link (pinned to revision {link.revision.short})"
     with st.popover(label, icon=":material/link:"), st.container(key="copy-link"):
+        st.html(_VISIBLE_COPY_BUTTON)  # in the popover too: st.html's code (30 KB) loads when it opens
         st.caption("This view's full address, pinned to the revision shown, so it always shows this view:")
         st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
 
@@ -99,12 +100,15 @@ def show_unit_navigation(link: UnitLink) -> None:
     if unit < layer.units - 1:
         navigation[1].page_link(PAGE, label="next unit →", query_params=link.query(unit=unit + 1))
     navigation[2].page_link(PAGE, label=f"all units of {layer.name}", query_params=link.query(layer=layer.name))
-    jump_column, _ = st.columns([1, 1])
-    jump = jump_column.number_input("Jump to unit", min_value=0, max_value=layer.units - 1, value=unit, step=1)
+    jump_column, copy_column = st.columns([1, 2])
+    with jump_column.popover("Jump to unit", icon=":material/pin:"):  # its input's code loads when opened
+        last = layer.units - 1
+        jump = st.number_input(f"Unit (0-{last})", min_value=0, max_value=last, value=unit, step=1)
     if jump != unit:
         st.query_params["unit"] = str(jump)
         st.rerun()
-    show_copy_link(link)
+    with copy_column:
+        show_copy_link(link)
 
 
 def show_unit_header(link: UnitLink) -> None:
@@ -141,26 +145,48 @@ def cached_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRenderi
         return None, None
 
 
-def pick_technique(link: UnitLink) -> None:
-    """The technique picker (only the techniques this layer can show) and what the current one shows."""
-    dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
-    techniques = techniques_for(link.layer, dataset_linked=dataset_linked)
-    offered = [t.view for t in techniques]
-    current = offered.index(link.view) if link.view in offered else None
-    view = st.radio("Technique", offered, index=current, horizontal=True, key="view-picker")  # wraps when narrow
-    if view and view != link.view:
-        chosen = BY_VIEW[view]
-        if chosen.per_unit:
-            st.query_params["view"] = view
-        else:  # deepdream and caricature are the layer's: go to its page (a caricature of this unit's top example)
-            params = {k: v for k, v in link.query().items() if k not in ("unit", "view")} | {"view": view}
-            if chosen.needs_example:
-                params["example"] = str(_strongest_example(link))
-            st.query_params.from_dict(params)
-        st.rerun()
-    if link.view in offered:
+def choice_icon(chosen: bool) -> str:
+    """A link's mark in a row of links that acts as a choice (a filled or an empty radio circle)."""
+    return ":material/radio_button_checked:" if chosen else ":material/radio_button_unchecked:"
+
+
+def technique_query(link: UnitLink, view: str, strongest: int | None) -> dict[str, str]:
+    """The link to ``view`` from this unit's page: a per-unit view of this unit, else the layer's page.
+
+    DeepDream and caricature belong to the layer; a caricature starts from this unit's strongest
+    dataset example (``strongest``; 0 when its examples pass has not run yet).
+    """
+    technique = BY_VIEW[view]
+    if technique.per_unit:
+        return link.query(view=view)
+    params = {k: v for k, v in link.query().items() if k not in ("unit", "view")} | {"view": view}
+    if technique.needs_example:
+        params["example"] = str(strongest if strongest is not None else _strongest_example(link))
+    return params
+
+
+def show_technique_links(link: UnitLink, views: list[str], query: Callable[[str], dict[str, str]]) -> None:
+    """The techniques as a row of links (one per technique the layer can show; the current one checked).
+
+    Links, not a radio: every technique has an address a reader can open in a new tab, and a page
+    link's JavaScript is one small chunk where a radio's is nine, which a new tab would fetch before
+    it shows the page's image (docs/benchmarks.md).
+    """
+    st.markdown("**Technique**")
+    with st.container(horizontal=True, gap="small"):
+        for view in views:
+            icon = choice_icon(view == link.view)
+            st.page_link(PAGE, label=view, icon=icon, query_params=query(view), width="content")
+    if link.view in views:
         technique = BY_VIEW[link.view]
         st.caption(f"**{technique.title}**: {technique.summary}.")
+
+
+def pick_technique(link: UnitLink, strongest: int | None = None) -> None:
+    """The unit page's technique links (only the techniques this layer can show) and what the current one shows."""
+    dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
+    views = [t.view for t in techniques_for(link.layer, dataset_linked=dataset_linked)]
+    show_technique_links(link, views, lambda view: technique_query(link, view, strongest))
 
 
 def render_now(spec: RenderSpec) -> UnitRendering | None:
@@ -186,19 +212,30 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
         f"{spec.objective.value} objective, {spec.steps} steps, seed {spec.seed}; "
         f"objective value {rendering.activation:.3g}"
     )
+    # A Markdown image, not st.image: Markdown's code is already in the page, st.image's is a chunk
+    # (with its toolbar's) that a new tab fetches from a server still busy sending the rest of the
+    # page, which held the first image back by about 0.2 s (docs/benchmarks.md). The pixels are
+    # enlarged here by a whole factor, so they stay sharp at the size st.image showed them.
     if rendering.n_images > 1:  # diversity: the images in a row, one caption
         caption = f"{rendering.n_images} images optimised together; " + caption
-        st.image(image_url(side_by_side(rendering.images)), caption=caption, width="stretch")
+        shown = enlarge(side_by_side(rendering.images), 512)
     else:
-        st.image(image_url(rendering.png()), caption=caption, width=256)
+        shown = enlarge(rendering.image, 256)
+    of = f"unit {link.unit}" if link.unit is not None else f"layer {link.layer.name}"
+    st.markdown(f"![{spec.objective.value} visualization of {of}]({image_url(shown)})")
+    st.caption(caption)
     for note in rendering.notes:
         st.info(note[:1].upper() + note[1:] + ".")
-    downloads = st.columns(2)
     name = f"{link.model.model_id}-{link.layer.name}-{link.unit}-{spec.objective.value}"
-    downloads[0].download_button("Download PNG", rendering.png(), file_name=f"{name}.png", mime="image/png")
-    downloads[1].download_button(
-        "Download JSON", json.dumps(rendering.to_dict(), indent=2), file_name=f"{name}.json", mime="application/json"
-    )
+    with st.popover("Download the rendering", icon=":material/download:"):  # the buttons' code loads when opened
+        st.download_button("Download PNG", rendering.png(), file_name=f"{name}.png", mime="image/png")
+        st.download_button(
+            "Download JSON",
+            json.dumps(rendering.to_dict(), indent=2),
+            file_name=f"{name}.json",
+            mime="application/json",
+            help="The rendering's parameters, objective value and notes.",
+        )
 
 
 def _strongest_example(link: UnitLink) -> int:

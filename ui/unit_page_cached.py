@@ -67,12 +67,14 @@ def published_copy_url(link: UnitLink) -> str | None:
     return None if path is None else f"{site_url.rstrip('/')}/{path}"
 
 
-def show_cached_unit_examples(link: UnitLink) -> bool:
-    """Show the unit's examples, histogram and JSON download from the cache; False if not precomputed."""
+def show_cached_unit_examples(link: UnitLink, page: UnitPage | None) -> bool:
+    """Show the unit's examples, histogram and JSON download from its entry (``cached_unit_page``).
+
+    False if not precomputed (``page`` is None): the caller shows the full view instead.
+    """
     published = published_copy_url(link)
     if published:
         st.markdown(f"[Published copy]({published}) (static page, pinned to revision {link.revision.short})")
-    page = cached_unit_page(link)
     if page is None:
         return False
     words = statistic_words(len(link.layer.output_shape) == 3)
@@ -95,10 +97,12 @@ def show_cached_unit_examples(link: UnitLink) -> bool:
         "dataset": {"file": page.dataset_name, "sha256": page.dataset_sha256},
         **page.unit_data,
     }
-    st.download_button(
-        "Download unit data (JSON)",
-        json.dumps(payload, indent=2),
-        file_name=f"{link.model.model_id}-{link.layer.name}-{link.unit}.json",
-        mime="application/json",
-    )
+    with st.popover("Download the unit's data", icon=":material/download:"):  # the button's code loads when opened
+        st.download_button(
+            "Download unit data (JSON)",
+            json.dumps(payload, indent=2),
+            file_name=f"{link.model.model_id}-{link.layer.name}-{link.unit}.json",
+            mime="application/json",
+            help="The unit's strongest and weakest examples, ties and histograms.",
+        )
     return True

@@ -8,7 +8,13 @@ import plotly.graph_objects as go
 from analysis.microscope.dataset_examples import UnitExamples
 from analysis.microscope.unit_pages import overlay_heatmap, to_display_image
 
-__all__ = ["overlay_heatmap", "plot_activation_histogram", "to_display_image"]
+__all__ = ["enlarge", "overlay_heatmap", "plot_activation_histogram", "to_display_image"]
+
+
+def enlarge(image: np.ndarray, width: int) -> np.ndarray:
+    """``image`` ``[h, w, c]`` repeated by a whole factor to at least ``width`` px wide (crisp pixels; never shrunk)."""
+    factor = max(1, -(-width // image.shape[1]))
+    return image if factor == 1 else np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
 def plot_activation_histogram(unit: UnitExamples, *, by: str = "mean", title: str | None = None) -> go.Figure:

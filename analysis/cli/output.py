@@ -6,10 +6,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from analysis.atomic_files import write_atomically
 from analysis.errors import AnalysisInputError
 
 
@@ -46,18 +46,9 @@ def write_text_atomically(path: str, text: str) -> None:
     An OS error (disk full, permissions changed since the arguments were checked) is the user's to fix:
     AnalysisInputError naming the path, and nothing is left behind.
     """
-    target = Path(path)
-    handle = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp"
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, target)
+        write_atomically(Path(path), text.encode("utf-8"))
     except OSError as error:
-        if handle is not None:
-            Path(handle.name).unlink(missing_ok=True)
         raise AnalysisInputError(f"cannot write {path!r}: {error.strerror or error}") from error
 
 

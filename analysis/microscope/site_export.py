@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.atomic_files import write_atomically
 from analysis.datasets import DatasetInfo, DatasetRole, load_npz
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.spec import DEFAULT_STEPS, MAX_STEPS
@@ -637,23 +637,6 @@ def _root_page(models: Mapping[str, Any], base_url: str | None) -> str:
     )
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".", suffix=".tmp", delete=False) as handle:
-        temporary = Path(handle.name)
-        try:
-            handle.write(data)
-        except BaseException:
-            handle.close()
-            temporary.unlink(missing_ok=True)
-            raise
-    try:
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def _same(target: Path, data: bytes, recorded: str | None) -> bool:
     """Whether ``target`` already holds ``data``: by the manifest's hash and the size, else by reading it.
 
@@ -683,7 +666,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
             if _same(target, data, plan.previous.get(path) if trusted else None):
                 unchanged += 1
                 continue
-            _write_atomically(target, data)
+            write_atomically(target, data)
             written.append(path)
         for path in sorted(plan.previous):
             if path not in plan.files and plan.owns(path):
@@ -706,7 +689,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         manifest_path = out / MANIFEST
         manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == data)
         if manifest_written:
-            _write_atomically(manifest_path, data)
+            write_atomically(manifest_path, data)
     except OSError as error:
         raise AnalysisInputError(f"cannot write the site at {str(out)!r}: {error.strerror or error}") from error
     return SiteExportResult(

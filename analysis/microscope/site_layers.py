@@ -467,14 +467,16 @@ def _visuals(site: RevisionSite, content: LayerContent, unit: int, files: dict[s
         return '<p class="pending-note">Not rendered yet when this site was exported.</p>'
     folder = site.layer_dir(content.layer.name)
     parts = []
-    for visual in visuals:
+    for number, visual in enumerate(visuals):
         sources = [relative(path, _asset(files, folder, png)) for png in visual.pngs]
         alt = f"{visual.technique.title} of unit {unit}"
+        # The page's first image is fetched first; the others wait until they are near the screen.
+        load = 'fetchpriority="high"' if number == 0 else 'loading="lazy" decoding="async"'
         if len(sources) > 1:
-            images = '<div class="row vis-row">' + "".join(f'<img src="{esc(s)}" alt="{esc(alt)}">' for s in sources)
-            images += "</div>"
+            images = '<div class="row vis-row">'
+            images += "".join(f'<img {load} src="{esc(s)}" alt="{esc(alt)}">' for s in sources) + "</div>"
         else:
-            images = f'<img class="vis" src="{esc(sources[0])}" alt="{esc(alt)}">'
+            images = f'<img class="vis" {load} src="{esc(sources[0])}" alt="{esc(alt)}">'
         notes = "".join(f'<p class="note">{esc(n[:1].upper() + n[1:])}.</p>' for n in visual.notes)
         parts.append(
             f"<figure><h3>{esc(visual.technique.title)}</h3>{images}<figcaption>{esc(_sentence(visual.technique.summary))}"
@@ -543,7 +545,8 @@ def _examples(content: LayerContent, unit: int, files: dict[str, bytes], folder:
         )
     if entry.histogram_png is not None:
         src = relative(path, _asset(files, folder, entry.histogram_png))
-        parts.append(f'<img class="histogram" src="{esc(src)}" alt="histogram of unit {unit} over the data set">')
+        alt = f"histogram of unit {unit} over the data set"
+        parts.append(f'<img class="histogram" loading="lazy" src="{esc(src)}" alt="{alt}">')
     stats = [
         ("examples", f"{entry.n_examples:,}"),
         (f"strongest {words}", f"{entry.top[0].value:.4g}" if entry.top else "-"),

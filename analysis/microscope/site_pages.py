@@ -142,9 +142,10 @@ def tile(*, href: str, label: str, image: str | None, badge: str = "", title: st
 
 
 def thumbnails(items: Sequence[tuple[str, str]]) -> str:
-    """A row of dataset examples: (relative image path, caption) each."""
+    """A row of dataset examples: (relative image path, caption) each, loaded after the page's visualization."""
     figures = "".join(
-        f'<figure><img src="{esc(src)}" alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption></figure>'
+        f'<figure><img loading="lazy" decoding="async" src="{esc(src)}" alt="{esc(caption)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
         for src, caption in items
     )
     return f'<div class="thumbs">{figures}</div>'

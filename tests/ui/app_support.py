@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_ROOT
@@ -33,3 +36,12 @@ def open_app_page(
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
+
+
+def markdown_images(at: AppTest) -> list[tuple[str, bytes]]:
+    """The page's Markdown images (the feature visualizations): (alt text, PNG bytes) each, in page order."""
+    found = []
+    for element in at.markdown:
+        for alt, data in re.findall(r"!\[([^\]]*)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", element.value):
+            found.append((alt, base64.b64decode(data)))
+    return found

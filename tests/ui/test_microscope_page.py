@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
-from tests.ui.app_support import open_app_page
+from tests.ui.app_support import markdown_images, open_app_page
 
 
 def open_microscope(**params: str) -> AppTest:
@@ -78,7 +78,8 @@ def test_unit_page_renders_on_demand_then_serves_from_cache(loupe_home, tiny_cnn
     at = at.button(key="render-here").click().run()  # rendered in this server instead of by the worker
     assert not at.exception, at.exception
     assert at.title[0].value == "tiny / conv / unit 2"
-    assert len(at.get("image")) == 11  # the feature visualization, 5 strongest and 5 weakest examples
+    assert len(markdown_images(at)) == 1  # the feature visualization
+    assert len(at.get("image")) == 10  # 5 strongest and 5 weakest examples
     assert len(at.get("plotly_chart")) == 1  # the activation histogram
     labels = sorted(button.label for button in at.get("download_button"))
     assert labels == ["Download JSON", "Download PNG", "Download unit data (JSON)"]

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.datasets import DatasetRole
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
-from tests.ui.app_support import open_app_page
+from tests.ui.app_support import markdown_images, open_app_page
 
 
 def open_microscope(**params: str) -> AppTest:
@@ -28,7 +28,8 @@ def test_deepdream_opens_at_its_url_even_from_a_unit_link(tiny_with_data):
     assert at.title[0].value == "tiny / conv / DeepDream"
     assert dict(at.query_params) == {"model": "tiny", "layer": "conv", "view": "deepdream"}
     assert any("excites the whole layer at once" in caption.value for caption in at.caption)
-    assert len(at.get("image")) == 1 and "deepdream objective" in at.get("image")[0].proto.imgs[0].caption
+    assert [alt for alt, _ in markdown_images(at)] == ["deepdream visualization of layer conv"]
+    assert not at.get("image") and any("deepdream objective" in caption.value for caption in at.caption)
     assert any("view=deepdream" in code.value and "rev=" in code.value for code in at.code)  # the copy link
 
 
@@ -36,8 +37,10 @@ def test_caricature_shows_the_example_beside_its_caricature(tiny_with_data):
     at = open_microscope(model="tiny", layer="conv", view="caricature", example="3")
     assert not at.exception, at.exception
     assert at.title[0].value == "tiny / conv / Caricature of example 3"
-    captions = [image.proto.imgs[0].caption for image in at.get("image")]
-    assert captions[0] == "dataset example #3 (what the layer saw)" and "caricature objective" in captions[1]
+    (example,) = at.get("image")
+    assert example.proto.imgs[0].caption == "dataset example #3 (what the layer saw)"
+    assert [alt for alt, _ in markdown_images(at)] == ["caricature visualization of layer conv"]
+    assert any("caricature objective" in caption.value for caption in at.caption)
     assert any("view=caricature&example=3" in code.value for code in at.code)
 
 
@@ -60,9 +63,12 @@ def test_a_bad_caricature_example_names_the_valid_range(tiny_with_data, example,
 def test_the_unit_page_offers_deepdream_and_caricature_with_one_line_each(tiny_with_data):
     at = open_microscope(model="tiny", layer="conv", unit="1", view="negative")
     assert not at.exception, at.exception
-    picker = at.radio(key="view-picker")
-    assert picker.options == ["channel", "neuron", "negative", "diversity", "deepdream", "caricature"]
-    assert picker.value == "negative"
+    links = {link.value: link.proto for link in at.get("page_link") if link.proto.icon.startswith(":material/radio")}
+    assert list(links) == ["channel", "neuron", "negative", "diversity", "deepdream", "caricature"]
+    assert [view for view, link in links.items() if link.icon == ":material/radio_button_checked:"] == ["negative"]
+    assert "view=negative" in links["negative"].query_string and "unit=1" in links["neuron"].query_string
+    assert "unit=" not in links["deepdream"].query_string  # the layer's page
+    assert "view=caricature" in links["caricature"].query_string and "example=" in links["caricature"].query_string
     assert any("after a ReLU the minimum is 0" in caption.value for caption in at.caption)
 
 

@@ -63,7 +63,11 @@ elif not has_image_input(link):  # tabular and other non-image models: no visual
     show_unit_examples(link)
     show_connections(link)
 else:
+    from ui.unit_page_cached import cached_unit_page, show_cached_unit_examples
+
     show_unit_title(link)
+    unit_page = cached_unit_page(link)  # the examples pass's entry: no data set, no TensorFlow (None: not run)
+    strongest = unit_page.top[0].index if unit_page is not None and unit_page.top else None
     visualization, examples = st.columns([1, 1])
     # The cached image is the page's first element after the title (widgets below it): a new tab
     # shows it before the browser has fetched the widgets' JavaScript (docs/benchmarks.md). The
@@ -76,13 +80,11 @@ else:
         if rendering is not None:
             with picture:
                 show_rendering(link, spec, rendering)
-        pick_technique(link)
+        pick_technique(link, strongest)
         show_unit_navigation(link)
     with examples:
         st.subheader("Dataset examples")
-        from ui.unit_page_cached import show_cached_unit_examples
-
-        if not show_cached_unit_examples(link):  # precomputed: no data set loaded, no TensorFlow
+        if not show_cached_unit_examples(link, unit_page):  # precomputed: no data set loaded, no TensorFlow
             from ui.unit_examples import show_unit_examples
 
             show_unit_examples(link)

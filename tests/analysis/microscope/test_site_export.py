@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import stat
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -121,6 +123,16 @@ def test_the_manifest_lists_every_file_with_its_sha256(home: Path, tmp_path: Pat
     for name, entry in manifest["files"].items():
         data = files[name].read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_every_file_can_be_read_by_a_web_server_running_as_another_user(home: Path, tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask; tempfile alone would leave every file 0600
+    try:
+        export(tmp_path / "site")
+    finally:
+        os.umask(previous)
+    modes = {name: stat.S_IMODE(path.stat().st_mode) for name, path in site_files(tmp_path / "site").items()}
+    assert {name: mode for name, mode in modes.items() if mode != 0o644} == {}
 
 
 def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
