@@ -75,7 +75,10 @@ def _message_kind(payload: bytes) -> str:
     message.ParseFromString(payload)
     kind = message.WhichOneof("type")
     if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-        return "element:" + message.delta.new_element.WhichOneof("type")
+        element = message.delta.new_element
+        if element.WhichOneof("type") == "markdown" and "](data:image/" in element.markdown.body:
+            return "element:imgs"  # an image in Markdown (the unit page's visualization)
+        return "element:" + element.WhichOneof("type")
     return kind or ""
 
 

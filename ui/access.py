@@ -95,12 +95,16 @@ class Visitor:
 
 
 def is_loopback(ip: str | None) -> bool:
+    """Whether ``ip`` is this machine. A server listening on IPv6 and IPv4 at once sees an IPv4 peer
+    as ``::ffff:127.0.0.1``, which Python before 3.13 does not call loopback: it is unwrapped first."""
     if not ip:
         return False
     try:
-        return ipaddress.ip_address(ip).is_loopback
+        address = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def decide_role(policy: AccessPolicy, visitor: Visitor) -> Role:

@@ -73,7 +73,7 @@ def show_copy_link(link: UnitLink) -> None:
     about half a second of a loaded 2-core machine's main thread) would otherwise hold up the
     page's first image in a new tab (docs/benchmarks.md).
     """
-    label = f"Copy link (pinned to revision {link.revision.short})"
+    label = f"Copy link (revision {link.revision.short})"
     with st.popover(label, icon=":material/link:"), st.container(key="copy-link"):
         st.html(_VISIBLE_COPY_BUTTON)  # in the popover too: st.html's code (30 KB) loads when it opens
         st.caption("This view's full address, pinned to the revision shown, so it always shows this view:")

@@ -20,6 +20,9 @@ OIDC_LISTED = AccessPolicy.from_settings(oidc=True, environ={"LOUPE_WRITER_EMAIL
         # Neither OIDC nor a token: only a direct connection from the server's own machine writes.
         (NOTHING, Visitor(peer_ip="127.0.0.1"), Role.WRITER),
         (NOTHING, Visitor(peer_ip="::1"), Role.WRITER),
+        # A dual-stack server (streamlit run without --server.address) sees an IPv4 peer as IPv4-mapped IPv6.
+        (NOTHING, Visitor(peer_ip="::ffff:127.0.0.1"), Role.WRITER),
+        (NOTHING, Visitor(peer_ip="::ffff:10.0.0.7"), Role.VIEWER),
         (NOTHING, Visitor(peer_ip="127.0.0.1", proxied=True), Role.VIEWER),  # a proxy on the same host
         (NOTHING, Visitor(peer_ip="10.0.0.7"), Role.VIEWER),
         (NOTHING, Visitor(peer_ip=None), Role.VIEWER),  # unknown (AppTest): a viewer
