@@ -66,8 +66,6 @@ else:
     from ui.unit_page_cached import cached_unit_page, show_cached_unit_examples
 
     show_unit_title(link)
-    unit_page = cached_unit_page(link)  # the examples pass's entry: no data set, no TensorFlow (None: not run)
-    strongest = unit_page.top[0].index if unit_page is not None and unit_page.top else None
     visualization, examples = st.columns([1, 1])
     # The cached image is the page's first element after the title (widgets below it): a new tab
     # shows it before the browser has fetched the widgets' JavaScript (docs/benchmarks.md). The
@@ -80,7 +78,9 @@ else:
         if rendering is not None:
             with picture:
                 show_rendering(link, spec, rendering)
-        pick_technique(link, strongest)
+        unit_page = cached_unit_page(link)  # the examples pass's entry: no data set, no TensorFlow (None: not run)
+        strongest = unit_page.top[0].index if unit_page is not None and unit_page.top else None
+        pick_technique(link, strongest)  # its caricature link starts from the unit's strongest example
         show_unit_navigation(link)
     with examples:
         st.subheader("Dataset examples")
