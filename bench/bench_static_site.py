@@ -50,12 +50,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def export(model: str, out: Path) -> None:
+def timed_export(model: str, out: Path, layers: tuple[str, ...] = (), **options):
+    """One ``export_site`` call (``options``: more ``SiteExportSpec`` fields) and its wall time in seconds."""
     from analysis.microscope.site_export import SiteExportSpec, export_site
 
     started = time.perf_counter()
-    first = export_site(SiteExportSpec(model_id=model, out=out))
-    seconds = time.perf_counter() - started
+    result = export_site(SiteExportSpec(model_id=model, out=out, layers=layers, **options))
+    return result, time.perf_counter() - started
+
+
+def export(model: str, out: Path) -> None:
+    first, seconds = timed_export(model, out)
     units = first.units
     pending = sum(len(u) for u in first.pending.values())
     rendered = units - pending
@@ -79,17 +84,13 @@ def export(model: str, out: Path) -> None:
             f"  fully rendered layers {', '.join(rendered_layers)}: {layer_bytes / 1e6:.2f} MB for {layer_units} "
             f"units = {layer_bytes / layer_units * 1000 / 1e6:.1f} MB per 1,000 rendered units"
         )
-    started = time.perf_counter()
-    again = export_site(SiteExportSpec(model_id=model, out=out))
-    seconds = time.perf_counter() - started
+    again, seconds = timed_export(model, out)
     print(
         f"re-export, nothing changed: {seconds:.2f} s ({seconds * 1000 / units:.2f} s per 1,000 units), "
         f"{len(again.written)} files written, {again.unchanged} unchanged"
     )
     for name in rendered_layers[-1:]:  # after one layer changed, export just that layer
-        started = time.perf_counter()
-        one = export_site(SiteExportSpec(model_id=model, out=out, layers=(name,)))
-        seconds = time.perf_counter() - started
+        one, seconds = timed_export(model, out, (name,))
         print(
             f"re-export of one layer ({name}, {one.units} units): {seconds:.2f} s "
             f"({seconds * 1000 / one.units:.2f} s per 1,000 units), {len(one.written)} files written"
@@ -100,14 +101,11 @@ def export(model: str, out: Path) -> None:
 def incremental(model: str, out: Path, units: int, revision: str, changed: str) -> None:
     """Re-export after one layer's files changed (a page deleted), and a full re-plan as the reference."""
     from analysis.microscope import site_export
-    from analysis.microscope.site_export import SiteExportSpec, export_site
     from analysis.microscope.site_layers import path_segment
 
     folder = out / "models" / path_segment(model) / revision[:12] / path_segment(changed)
     (folder / "0.html").unlink()
-    started = time.perf_counter()
-    after = export_site(SiteExportSpec(model_id=model, out=out))
-    seconds = time.perf_counter() - started
+    after, seconds = timed_export(model, out)
     print(
         f"re-export after one layer's files changed ({changed}): {seconds:.2f} s ({seconds * 1000 / units:.2f} s "
         f"per 1,000 units), {len(after.written)} files written, layers kept unread: {len(after.kept_layers)}"
@@ -115,15 +113,11 @@ def incremental(model: str, out: Path, units: int, revision: str, changed: str) 
     real = site_export.template_version
     site_export.template_version = lambda: "reference"  # every layer's inputs differ: all read and rendered
     try:
-        started = time.perf_counter()
-        full = export_site(SiteExportSpec(model_id=model, out=out))
-        reference = time.perf_counter() - started
+        full, reference = timed_export(model, out)
     finally:
         site_export.template_version = real
-    export_site(SiteExportSpec(model_id=model, out=out))  # the real inputs again
-    started = time.perf_counter()
-    again = export_site(SiteExportSpec(model_id=model, out=out))
-    seconds = time.perf_counter() - started
+    timed_export(model, out)  # the real inputs again
+    again, seconds = timed_export(model, out)
     print(
         f"reference, full re-plan (all read and rendered, {len(full.written)} written): {reference:.2f} s "
         f"({reference * 1000 / units:.2f} s per 1,000 units)\n"
@@ -144,7 +138,6 @@ def synthetic(units: int, steps: int = 4) -> None:
         from analysis.microscope.featurevis import RenderSpec
         from analysis.microscope.featurevis.cached import resolve_render, write_rendering
         from analysis.microscope.featurevis.spec import ObjectiveKind, UnitRendering
-        from analysis.microscope.site_export import SiteExportSpec, export_site
         from analysis.models.registry import ModelRegistry, RegisterModelSpec
         from analysis.paths import open_result_store
 
@@ -182,9 +175,7 @@ def synthetic(units: int, steps: int = 4) -> None:
                 )
         print(f"synthetic model: 5 layers of {width} units, renderings stored in {time.perf_counter() - started:.1f} s")
         out = Path(tmp) / "site"
-        started = time.perf_counter()
-        first = export_site(SiteExportSpec(model_id="wide", out=out, layers=names, steps=steps))
-        seconds = time.perf_counter() - started
+        first, seconds = timed_export("wide", out, names, steps=steps)
         assert not any(first.pending.values()), "the synthetic renderings were not found under the export's keys"
         print(
             f"export of {first.units} units: {seconds:.2f} s, {first.files} files, {first.bytes / 1e6:.1f} MB "
@@ -229,22 +220,20 @@ def resolved_units(layer: str) -> int:
 
 def incremental_synthetic(out: Path, first, names: tuple[str, ...], steps: int) -> None:
     from analysis.microscope import site_export
-    from analysis.microscope.site_export import SiteExportSpec, export_site
 
-    def timed_export() -> tuple[float, object]:
-        started = time.perf_counter()
-        result = export_site(SiteExportSpec(model_id="wide", out=out, layers=names, steps=steps))
-        return time.perf_counter() - started, result
+    def export_wide() -> tuple[float, object]:
+        result, seconds = timed_export("wide", out, names, steps=steps)
+        return seconds, result
 
     per = 10_000 / first.units
     (out / "models" / "wide" / first.revision[:12] / "b2" / "0.html").unlink()
-    seconds, after = timed_export()
+    seconds, after = export_wide()
     print(
         f"re-export after one layer's files changed: {seconds:.2f} s ({seconds * per:.2f} s per 10,000 units), "
         f"{len(after.written)} written, {len(after.kept_layers)} of {len(names)} layers kept unread"
     )
     changed_entry(names[3])  # the store changes: every layer's keys are computed, one layer is read
-    seconds, after = timed_export()
+    seconds, after = export_wide()
     print(
         f"re-export after one unit's rendering changed in the store: {seconds:.2f} s ({seconds * per:.2f} s per "
         f"10,000 units), {len(after.written)} written, {len(after.kept_layers)} of {len(names)} layers kept unread"
@@ -252,11 +241,11 @@ def incremental_synthetic(out: Path, first, names: tuple[str, ...], steps: int) 
     real = site_export.template_version
     site_export.template_version = lambda: "reference"
     try:
-        reference, _ = timed_export()
+        reference, _ = export_wide()
     finally:
         site_export.template_version = real
-    timed_export()
-    seconds, again = timed_export()
+    export_wide()
+    seconds, again = export_wide()
     print(
         f"reference, full re-plan: {reference:.2f} s ({reference * per:.2f} s per 10,000 units)\n"
         f"re-export, nothing changed: {seconds:.2f} s ({seconds * per:.2f} s per 10,000 units), "
