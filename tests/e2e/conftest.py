@@ -34,6 +34,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# The app's script run has ended (its elements from an earlier run are gone).
+SCRIPT_FINISHED = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return app !== null && app.getAttribute("data-test-script-state") === "notRunning";
+}"""
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

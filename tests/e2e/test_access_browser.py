@@ -14,15 +14,11 @@ import pytest
 
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from tests.conftest import build_tiny_cnn
-from tests.e2e.conftest import serve_app
+from tests.e2e.conftest import SCRIPT_FINISHED, serve_app
 
 pytestmark = [pytest.mark.e2e]
 
 TOKEN = "e2e-writer-token-0123456789abcdef"
-SCRIPT_FINISHED = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return app !== null && app.getAttribute("data-test-script-state") === "notRunning";
-}"""
 
 
 @pytest.fixture(scope="module")
