@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -75,7 +76,7 @@ def show_copy_link(link: UnitLink) -> None:
     """
     label = f"Copy link (revision {link.revision.short})"
     with st.popover(label, icon=":material/link:"), st.container(key="copy-link"):
-        st.html(_VISIBLE_COPY_BUTTON)  # in the popover too: st.html's code (30 KB) loads when it opens
+        st.html(_VISIBLE_COPY_BUTTON)  # a style only: Streamlit applies it at once, wherever it is called
         st.caption("This view's full address, pinned to the revision shown, so it always shows this view:")
         st.code(absolute_link(link.query(pin=True)), language=None, wrap_lines=True)
 
@@ -117,6 +118,15 @@ def show_unit_header(link: UnitLink) -> None:
     show_unit_navigation(link)
 
 
+def markdown_text(text: str) -> str:
+    """``text`` with every ASCII punctuation mark backslash-escaped, so Markdown shows it as it is.
+
+    Layer names come from users' models (Keras forbids only ``/``): ``a]b`` would end an image's alt
+    text early and print the whole data URL instead.
+    """
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
 def image_url(image: np.ndarray | bytes) -> str:
     """A ``data:`` URL of a PNG (bytes, or a uint8 image encoded here) for ``st.image``.
 
@@ -150,19 +160,25 @@ def choice_icon(chosen: bool) -> str:
     return ":material/radio_button_checked:" if chosen else ":material/radio_button_unchecked:"
 
 
-def technique_query(link: UnitLink, view: str, strongest: int | None) -> dict[str, str]:
+def technique_query(link: UnitLink, view: str, strongest: int | None, keep: dict[str, str]) -> dict[str, str]:
     """The link to ``view`` from this unit's page: a per-unit view of this unit, else the layer's page.
 
-    DeepDream and caricature belong to the layer; a caricature starts from this unit's strongest
-    dataset example (``strongest``; 0 when its examples pass has not run yet).
+    A per-unit view keeps the page's other parameters (``keep``: the Connections panel's). DeepDream
+    and caricature belong to the layer; a caricature starts from this unit's strongest dataset
+    example (``strongest``; 0 while the layer's examples are not computed).
     """
     technique = BY_VIEW[view]
     if technique.per_unit:
-        return link.query(view=view)
+        return link.query(view=view) | keep
     params = {k: v for k, v in link.query().items() if k not in ("unit", "view")} | {"view": view}
     if technique.needs_example:
-        params["example"] = str(strongest if strongest is not None else _strongest_example(link))
+        params["example"] = str(strongest if strongest is not None else 0)
     return params
+
+
+def choice_label(label: str, chosen: bool) -> str:
+    """A choice link's text: the current one says so in words (its radio mark is hidden from screen readers)."""
+    return f"{markdown_text(label)} (shown)" if chosen else markdown_text(label)
 
 
 def show_technique_links(link: UnitLink, views: list[str], query: Callable[[str], dict[str, str]]) -> None:
@@ -175,18 +191,19 @@ def show_technique_links(link: UnitLink, views: list[str], query: Callable[[str]
     st.markdown("**Technique**")
     with st.container(horizontal=True, gap="small"):
         for view in views:
-            icon = choice_icon(view == link.view)
-            st.page_link(PAGE, label=view, icon=icon, query_params=query(view), width="content")
+            chosen = view == link.view
+            label, icon = choice_label(view, chosen), choice_icon(chosen)
+            st.page_link(PAGE, label=label, icon=icon, query_params=query(view), width="content")
     if link.view in views:
         technique = BY_VIEW[link.view]
         st.caption(f"**{technique.title}**: {technique.summary}.")
 
 
-def pick_technique(link: UnitLink, strongest: int | None = None) -> None:
+def pick_technique(link: UnitLink, strongest: int | None, keep: dict[str, str]) -> None:
     """The unit page's technique links (only the techniques this layer can show) and what the current one shows."""
     dataset_linked = link.model.dataset(DatasetRole.DATA) is not None
     views = [t.view for t in techniques_for(link.layer, dataset_linked=dataset_linked)]
-    show_technique_links(link, views, lambda view: technique_query(link, view, strongest))
+    show_technique_links(link, views, lambda view: technique_query(link, view, strongest, keep))
 
 
 def render_now(spec: RenderSpec) -> UnitRendering | None:
@@ -222,7 +239,7 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
     else:
         shown = enlarge(rendering.image, 256)
     of = f"unit {link.unit}" if link.unit is not None else f"layer {link.layer.name}"
-    st.markdown(f"![{spec.objective.value} visualization of {of}]({image_url(shown)})")
+    st.markdown(f"![{markdown_text(f'{spec.objective.value} visualization of {of}')}]({image_url(shown)})")
     st.caption(caption)
     for note in rendering.notes:
         st.info(note[:1].upper() + note[1:] + ".")
@@ -236,15 +253,3 @@ def show_rendering(link: UnitLink, spec: RenderSpec, rendering: UnitRendering) -
             mime="application/json",
             help="The rendering's parameters, objective value and notes.",
         )
-
-
-def _strongest_example(link: UnitLink) -> int:
-    """This unit's strongest dataset example (what its caricature starts from); 0 if not computed yet."""
-    from analysis.microscope.dataset_examples import DatasetExamplesSpec, load_cached_dataset_examples
-
-    spec = DatasetExamplesSpec(model_id=link.model.model_id, layer=link.layer.name, revision=link.revision.revision)
-    try:
-        examples = load_cached_dataset_examples(spec)
-    except AnalysisInputError:
-        return 0
-    return 0 if examples is None else int(examples.arrays["top_mean_index"][link.unit, 0])

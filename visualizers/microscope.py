@@ -12,8 +12,11 @@ __all__ = ["enlarge", "overlay_heatmap", "plot_activation_histogram", "to_displa
 
 
 def enlarge(image: np.ndarray, width: int) -> np.ndarray:
-    """``image`` ``[h, w, c]`` repeated by a whole factor to at least ``width`` px wide (crisp pixels; never shrunk)."""
-    factor = max(1, -(-width // image.shape[1]))
+    """``image`` ``[h, w, ...]`` repeated by the whole factor that brings it nearest ``width`` px wide.
+
+    Crisp pixels, never shrunk: a 64 px rendering becomes 256 px for ``width=256``; a 224 px one stays.
+    """
+    factor = max(1, round(width / image.shape[1]))
     return image if factor == 1 else np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.atomic_files import write_atomically
+from analysis.atomic_files import new_file_mode, write_atomically
 from analysis.datasets import DatasetInfo, DatasetRole, load_npz
 from analysis.errors import AnalysisInputError
 from analysis.microscope.featurevis.spec import DEFAULT_STEPS, MAX_STEPS
@@ -658,6 +658,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
     unchanged = plan.kept_files
     rev_dir = f"models/{path_segment(plan.spec.model_id)}/{plan.revision.short}"
     model_dir = rev_dir.rsplit("/", 1)[0]
+    mode = new_file_mode()  # a site is published: readable by a web server running as another user
     try:
         out.mkdir(parents=True, exist_ok=True)
         for path, data in sorted(plan.files.items()):
@@ -666,7 +667,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
             if _same(target, data, plan.previous.get(path) if trusted else None):
                 unchanged += 1
                 continue
-            write_atomically(target, data)
+            write_atomically(target, data, mode=mode)
             written.append(path)
         for path in sorted(plan.previous):
             if path not in plan.files and plan.owns(path):
@@ -689,7 +690,7 @@ def write_site(plan: SitePlan, *, started: float | None = None) -> SiteExportRes
         manifest_path = out / MANIFEST
         manifest_written = not (manifest_path.is_file() and manifest_path.read_bytes() == data)
         if manifest_written:
-            write_atomically(manifest_path, data)
+            write_atomically(manifest_path, data, mode=mode)
     except OSError as error:
         raise AnalysisInputError(f"cannot write the site at {str(out)!r}: {error.strerror or error}") from error
     return SiteExportResult(

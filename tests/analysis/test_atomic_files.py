@@ -43,3 +43,34 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
         write_atomically(target, b"new")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+
+
+def test_a_write_that_fails_when_the_file_is_closed_leaves_no_temporary(tmp_path: Path, monkeypatch) -> None:
+    """Small writes reach the disk only at close (a full disk or a quota then fails there)."""
+    target = tmp_path / "report.html"
+    real_fdopen = os.fdopen
+
+    class FailsAtClose:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            return self.stream
+
+        def __exit__(self, *exc):
+            self.stream.close()
+            raise OSError(122, "Disk quota exceeded")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FailsAtClose(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="quota"):
+        write_atomically(target, b"<p>report</p>")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_file_keeps_its_mode(tmp_path: Path, umask) -> None:
+    umask(0o022)
+    target = tmp_path / "audit.html"
+    target.write_bytes(b"old")
+    target.chmod(0o600)  # the user made it private
+    write_atomically(target, b"new")
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600

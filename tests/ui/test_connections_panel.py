@@ -95,3 +95,19 @@ def test_more_bad_claims(tiny_registered, claim, message):
     at = open_unit(model="tiny", layer="logits", unit="0", claim=claim)
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [message]
+
+
+def test_the_page_links_keep_what_they_should(tiny_registered):
+    """Switching technique keeps the panel's parameters; a method keeps the claim; another source layer drops it."""
+    from urllib.parse import parse_qs
+
+    at = open_unit(model="tiny", layer="logits", unit="1", conn="weights", **{"from": "conv", "claim": "2"})
+    assert not at.exception, at.exception
+    links = {link.proto.label: parse_qs(link.proto.query_string) for link in at.get("page_link")}
+    unit = {"model": ["tiny"], "layer": ["logits"], "unit": ["1"]}
+    panel = {"conn": ["weights"], "from": ["conv"], "claim": ["2"]}
+    assert links["negative"] == unit | {"view": ["negative"]} | panel  # another technique, same panel
+    assert links["weights (shown)"] == unit | panel
+    assert links["attribution"] == unit | panel | {"conn": ["attribution"]}  # another method keeps the claim
+    assert links["conv (shown)"] == unit | {"conn": ["weights"], "from": ["conv"]}  # a source layer drops it
+    assert links["gap"] == unit | {"conn": ["weights"], "from": ["gap"]}

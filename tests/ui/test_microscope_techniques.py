@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.datasets import DatasetRole
+from analysis.microscope.dataset_examples import DatasetExamplesSpec, load_cached_dataset_examples
 from analysis.models.registry import ModelRegistry, RegisterModelSpec
 from tests.ui.app_support import markdown_images, open_app_page
 
@@ -64,11 +67,17 @@ def test_the_unit_page_offers_deepdream_and_caricature_with_one_line_each(tiny_w
     at = open_microscope(model="tiny", layer="conv", unit="1", view="negative")
     assert not at.exception, at.exception
     links = {link.value: link.proto for link in at.get("page_link") if link.proto.icon.startswith(":material/radio")}
-    assert list(links) == ["channel", "neuron", "negative", "diversity", "deepdream", "caricature"]
-    assert [view for view, link in links.items() if link.icon == ":material/radio_button_checked:"] == ["negative"]
-    assert "view=negative" in links["negative"].query_string and "unit=1" in links["neuron"].query_string
+    assert list(links) == ["channel", "neuron", "negative (shown)", "diversity", "deepdream", "caricature"]
+    assert [view for view, link in links.items() if link.icon == ":material/radio_button_checked:"] == [
+        "negative (shown)"
+    ]
+    assert "view=negative" in links["negative (shown)"].query_string and "unit=1" in links["neuron"].query_string
     assert "unit=" not in links["deepdream"].query_string  # the layer's page
-    assert "view=caricature" in links["caricature"].query_string and "example=" in links["caricature"].query_string
+    # The caricature starts from this unit's strongest example, computed by this very visit (a writer's).
+    examples = load_cached_dataset_examples(DatasetExamplesSpec(model_id="tiny", layer="conv"))
+    strongest = int(examples.arrays["top_mean_index"][1, 0])
+    assert parse_qs(links["caricature"].query_string)["example"] == [str(strongest)]
+    assert parse_qs(links["caricature"].query_string)["view"] == ["caricature"]
     assert any("after a ReLU the minimum is 0" in caption.value for caption in at.caption)
 
 

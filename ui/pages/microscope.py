@@ -78,16 +78,20 @@ else:
         if rendering is not None:
             with picture:
                 show_rendering(link, spec, rendering)
-        unit_page = cached_unit_page(link)  # the examples pass's entry: no data set, no TensorFlow (None: not run)
-        strongest = unit_page.top[0].index if unit_page is not None and unit_page.top else None
-        pick_technique(link, strongest)  # its caricature link starts from the unit's strongest example
+        techniques = st.container()  # filled once the examples are known: the caricature link starts from one
         show_unit_navigation(link)
     with examples:
         st.subheader("Dataset examples")
-        if not show_cached_unit_examples(link, unit_page):  # precomputed: no data set loaded, no TensorFlow
+        unit_page = cached_unit_page(link)  # the examples pass's entry: no data set, no TensorFlow (None: not run)
+        if show_cached_unit_examples(link, unit_page):  # False when unit_page is None
+            strongest = unit_page.top[0].index if unit_page.top else None
+        else:  # from the data set (a writer's visit computes the layer's examples here)
             from ui.unit_examples import show_unit_examples
 
-            show_unit_examples(link)
+            computed = show_unit_examples(link)
+            strongest = computed.unit(link.unit).top_mean[0][0] if computed is not None else None
+    with techniques:
+        pick_technique(link, strongest, keep=connection_params(st.query_params))
     if spec is not None and rendering is None:
         with picture:
             show_queued_unit(

@@ -135,6 +135,15 @@ def test_every_file_can_be_read_by_a_web_server_running_as_another_user(home: Pa
     assert {name: mode for name, mode in modes.items() if mode != 0o644} == {}
 
 
+def test_a_unit_page_fetches_its_visualization_first_and_the_rest_lazily(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    revision = export(out).revision[:12]
+    text = (out / f"models/{MODEL_ID}/{revision}/conv1/1.html").read_text()
+    images = re.findall(r"<img [^>]*>", text)
+    assert len(images) > 2 and 'class="vis"' in images[0] and 'fetchpriority="high"' in images[0]
+    assert all('loading="lazy"' in image for image in images[1:]), images  # thumbnails, histogram, tiles
+
+
 def test_a_unit_page_shows_the_apps_content(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = export(out, app_url="http://127.0.0.1:8501/")
