@@ -31,7 +31,7 @@ from analysis.microscope.unit_links import UnitLink
 from analysis.microscope.unit_pages import load_layer_tiles
 from ui.access import can_write
 from ui.admission import admitted
-from ui.microscope_views import choice_icon, choice_label, markdown_text
+from ui.microscope_views import markdown_text, show_choice_link
 from ui.shared import get_registry, user_errors
 from visualizers.circuits import kernel_heatmap
 
@@ -106,15 +106,11 @@ def _controls(link: UnitLink, method: ConnectionMethod, from_layer: str) -> None
     method_column, from_column = st.columns([1, 1])
     with method_column, st.container(horizontal=True, gap="small"):
         for choice in ConnectionMethod:
-            label, icon = choice_label(choice.value, choice is method), choice_icon(choice is method)
-            st.page_link(PAGE, label=label, icon=icon, query_params=here | {"conn": choice.value}, width="content")
+            show_choice_link(choice.value, choice is method, here | {"conn": choice.value})
     with from_column.popover(f"From layer {markdown_text(from_layer)}", icon=":material/layers:"):
         for earlier in earlier_layers(link.revision, link.layer.name):
-            chosen = {k: v for k, v in here.items() if k != "claim"} | {"from": earlier}
-            chosen_here = earlier == from_layer
-            st.page_link(
-                PAGE, label=choice_label(earlier, chosen_here), icon=choice_icon(chosen_here), query_params=chosen
-            )
+            query = {k: v for k, v in here.items() if k != "claim"} | {"from": earlier}
+            show_choice_link(earlier, earlier == from_layer, query)
 
 
 def _outgoing(link: UnitLink, method: ConnectionMethod) -> None:

@@ -155,9 +155,17 @@ def cached_visualization(link: UnitLink) -> tuple[RenderSpec | None, UnitRenderi
         return None, None
 
 
-def choice_icon(chosen: bool) -> str:
-    """A link's mark in a row of links that acts as a choice (a filled or an empty radio circle)."""
-    return ":material/radio_button_checked:" if chosen else ":material/radio_button_unchecked:"
+def show_choice_link(label: str, chosen: bool, query: dict[str, str]) -> None:
+    """One link of a row of links that acts as a choice: a radio mark, and "(shown)" in words on the current one.
+
+    Links, not a radio or a select box: every choice has an address a reader can open in a new tab,
+    and a page link's JavaScript is one small chunk (a radio's is nine, a select box's 21), which a new
+    tab would fetch before it shows the page's image (docs/benchmarks.md). The mark is hidden from
+    screen readers, so the current choice also says so in its text.
+    """
+    icon = ":material/radio_button_checked:" if chosen else ":material/radio_button_unchecked:"
+    text = f"{markdown_text(label)} (shown)" if chosen else markdown_text(label)
+    st.page_link(PAGE, label=text, icon=icon, query_params=query, width="content")
 
 
 def technique_query(link: UnitLink, view: str, strongest: int | None, keep: dict[str, str]) -> dict[str, str]:
@@ -176,24 +184,12 @@ def technique_query(link: UnitLink, view: str, strongest: int | None, keep: dict
     return params
 
 
-def choice_label(label: str, chosen: bool) -> str:
-    """A choice link's text: the current one says so in words (its radio mark is hidden from screen readers)."""
-    return f"{markdown_text(label)} (shown)" if chosen else markdown_text(label)
-
-
 def show_technique_links(link: UnitLink, views: list[str], query: Callable[[str], dict[str, str]]) -> None:
-    """The techniques as a row of links (one per technique the layer can show; the current one checked).
-
-    Links, not a radio: every technique has an address a reader can open in a new tab, and a page
-    link's JavaScript is one small chunk where a radio's is nine, which a new tab would fetch before
-    it shows the page's image (docs/benchmarks.md).
-    """
+    """The techniques as a row of choice links (one per technique the layer can show; the current one marked)."""
     st.markdown("**Technique**")
     with st.container(horizontal=True, gap="small"):
         for view in views:
-            chosen = view == link.view
-            label, icon = choice_label(view, chosen), choice_icon(chosen)
-            st.page_link(PAGE, label=label, icon=icon, query_params=query(view), width="content")
+            show_choice_link(view, view == link.view, query(view))
     if link.view in views:
         technique = BY_VIEW[link.view]
         st.caption(f"**{technique.title}**: {technique.summary}.")
